@@ -1,0 +1,45 @@
+# One Screen: `make run` serves the embedded demo, `make test` runs every test tier.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: run test test-unit lint bench browser-deps boundaries clean
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
+		{ echo "One Screen needs Python 3.11 (found: $$($(PYTHON) --version)). Install python3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	touch $@
+
+$(VENV)/.installed-run: requirements.txt $(VENV)/.python-ok
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.python-ok
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(PY) app.py
+
+browser-deps:
+	@bash tools/ensure_browser.sh
+
+test: $(VENV)/.installed-dev browser-deps
+	SE_OFFLINE=true $(PY) -m pytest
+
+test-unit: $(VENV)/.installed-dev
+	$(PY) -m pytest tests/unit
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench
+
+boundaries: $(VENV)/.installed-dev
+	$(PY) tools/boundaries.py --city dashboard/cities/harbin.json
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

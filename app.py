@@ -1,0 +1,142 @@
+"""One Screen: `create_app(settings)` builds the Dash app; `python app.py` serves the embedded demo."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import flask
+from dash import Dash, no_update, set_props
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+import callbacks.overview
+import callbacks.router  # noqa: F401 - registers the page router
+from callbacks.context import EXTENSION
+from callbacks.registry import register_all
+from dashboard.errors import BadInput
+from dashboard.i18n import t
+from dashboard.refresh import refresh
+from dashboard.regions import CityError, load_boundaries, load_city
+from dashboard.routes import parse_route
+from dashboard.runtime import Runtime
+from dashboard.settings import Settings, SettingsError, load_settings
+from dashboard.snapshot import InProcessStore, RedisStore, SnapshotReader
+from data_sources.embedded import prepare_embedded, sources_for
+from layouts import ids
+from layouts.shell import root_layout
+
+log = logging.getLogger("onescreen")
+
+
+def handle_callback_error(exc: Exception):
+    """Show a callback's domain error as a message on the page; anything else is logged, not shown raw."""
+    if isinstance(exc, BadInput):
+        set_props(ids.ERROR, {"children": str(exc)})
+    else:
+        log.exception("callback failed", exc_info=exc)
+        set_props(ids.ERROR, {"children": "Internal error; the log has the details. 内部错误，详见日志。"})
+    return no_update
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """City, boundaries, sources and snapshot store named by the settings, with a first snapshot."""
+    city = load_city(settings.city)
+    geojson = load_boundaries(city)
+    sources = prepare_embedded(settings, city) if settings.embedded else sources_for(settings)
+    store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else InProcessStore()
+    reader = SnapshotReader(store)
+    if store.current_version() is None:
+        refresh(sources, store)
+    return Runtime(settings, city, geojson, sources, store, reader)
+
+
+def _not_found_response(rt: Runtime, path: str):
+    """A plain 404 page for a URL that names no page of the app."""
+    lang = rt.settings.language
+    route = parse_route(path, "/")
+    text = t("error.unknown_unit", lang, code=route.code) if route.page == "district" else t(
+        "error.not_found", lang, path=path
+    )
+    body = f'<!doctype html><meta charset="utf-8"><title>404</title><p>{escape(text)}</p><p><a href="/">/</a></p>'
+    return flask.Response(body, status=404, mimetype="text/html")
+
+
+def create_app(settings: Settings) -> Dash:
+    """The Dash app for these settings; all state lives on the returned app."""
+    rt = build_runtime(settings)
+    app = Dash(
+        __name__,
+        title="一屏观城 One Screen",
+        compress=True,
+        suppress_callback_exceptions=True,
+        on_error=handle_callback_error,
+        update_title=None,
+    )
+    app.layout = root_layout
+    register_all(app)
+    server = app.server
+    server.extensions[EXTENSION] = rt
+    server.config["ONESCREEN_PREFIX"] = app.config.requests_pathname_prefix
+    rt.geojson_url = app.config.requests_pathname_prefix + "boundaries.geojson"
+
+    @server.get(app.config.routes_pathname_prefix + "boundaries.geojson")
+    def boundaries():
+        return flask.send_file(rt.city.boundaries_path, mimetype="application/json", max_age=86400)
+
+    @server.get(app.config.routes_pathname_prefix + "health")
+    def health():
+        snap = rt.reader.get()
+        return {
+            "store": rt.store.health(),
+            "version": snap.version if snap else None,
+            "as_of": snap.as_of if snap else None,
+            "sources": rt.sources.ping(),
+        }
+
+    @server.errorhandler(Exception)
+    def malformed_callback(exc):
+        # Callback exceptions go to handle_callback_error; what reaches here from the callback endpoint is a
+        # request Dash could not parse (unknown output, wrong shapes, not JSON).
+        if isinstance(exc, HTTPException) and not flask.request.path.endswith("_dash-update-component"):
+            return exc
+        if flask.request.path.endswith("_dash-update-component"):
+            log.warning("malformed callback request: %r", exc)
+            return {"error": "malformed callback request"}, 400
+        log.exception("request failed", exc_info=exc)
+        return {"error": "internal error"}, 500
+
+    @server.before_request
+    def page_exists():
+        rule = flask.request.url_rule
+        if rule is not None and rule.rule.endswith("<path:path>"):
+            path = "/" + flask.request.view_args.get("path", "")
+            route = parse_route(path, "/")
+            if route.page == "not_found" or (route.page == "district" and rt.city.unit(route.code) is None):
+                return _not_found_response(rt, path)
+        return None
+
+    return app
+
+
+def wsgi():
+    """WSGI entry for gunicorn: `gunicorn 'app:wsgi()'`."""
+    return create_app(load_settings()).server
+
+
+def main() -> int:
+    """Serve with the settings from the environment; a bad setting stops with a message."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        app = create_app(settings)
+    except (SettingsError, CityError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    log.info("One Screen on http://%s:%s/", settings.host, settings.port)
+    app.run(host=settings.host, port=settings.port, debug=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

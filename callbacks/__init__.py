@@ -1,0 +1,1 @@
+"""Module-level Dash callbacks, one module per page; importing a module registers its callbacks."""

@@ -1,0 +1,32 @@
+"""Fill the page slot from the URL."""
+
+from __future__ import annotations
+
+from dash import Input, Output
+
+from callbacks.context import page_lang, prefix, runtime
+from callbacks.registry import page_callback
+from dashboard.i18n import t
+from dashboard.routes import parse_route
+from layouts import ids
+from layouts.district import district_layout
+from layouts.overview import overview_layout
+from layouts.shell import message_page
+
+
+@page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.URL, "search"))
+def render_page(pathname, search):
+    """The layout of the page a URL names, or a message saying why there is none."""
+    rt, lang, base = runtime(), page_lang(search), prefix()
+    pathname = pathname or base
+    route = parse_route(pathname, base)
+    snap = rt.reader.get()
+    as_of = snap.as_of if snap else None
+    if route.page == "overview":
+        return overview_layout(rt.city, lang, pathname, base, as_of)
+    if route.page == "district":
+        unit = rt.city.unit(route.code)
+        if unit is None:
+            return message_page(rt.city, lang, pathname, base, t("error.unknown_unit", lang, code=route.code))
+        return district_layout(rt.city, unit, lang, pathname, base, rt.areas.get(unit.code), as_of)
+    return message_page(rt.city, lang, pathname, base, t("error.not_found", lang, path=pathname))

@@ -1,0 +1,1 @@
+"""One Screen core: settings, regions, metrics, snapshots and figure builders. Imports no dash."""

@@ -1,0 +1,116 @@
+"""Typed settings read once from ONESCREEN_* environment variables (and an optional .env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "ONESCREEN_"
+
+
+class SettingsError(Exception):
+    """A setting has a value One Screen cannot use; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    """Every setting of One Screen; each field's description is its help text."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    host: str = Field("127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(8050, ge=1, le=65535, description="TCP port of the web server (1-65535).")
+    data_dir: Path = Field(
+        Path("data"),
+        description="Folder for the embedded default: SQLite source files and generated demo data.",
+    )
+    city: str = Field(
+        "harbin",
+        description="City definition: the name of a built-in city (harbin) or a path to a city JSON file.",
+    )
+    services_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the government-service source. Empty: SQLite file in the data folder.",
+    )
+    reviews_url: str | None = Field(
+        None, description="SQLAlchemy URL of the review source. Empty: SQLite file in the data folder."
+    )
+    indicators_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the statistics (indicator) source. Empty: SQLite file in the data folder.",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL for published snapshots (redis://host:6379/0). Empty: in-process store.",
+    )
+    redis_prefix: str = Field(
+        "onescreen",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Prefix of every Redis key, so that several deployments can share one Redis.",
+    )
+    language: Literal["zh", "en"] = Field("zh", description="Default UI language: zh or en.")
+
+    @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        """Treat an empty string as 'not set'."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("services_url", "reviews_url", "indicators_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str | None) -> str | None:
+        """Reject strings SQLAlchemy cannot parse as a database URL."""
+        if value is None:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                "not a SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db or sqlite:///path.sqlite"
+            ) from exc
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        """Accept only URLs redis-py understands."""
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    def source_url(self, source: str) -> str:
+        """The URL of one source (services, reviews, indicators), defaulting to SQLite in the data folder."""
+        value = getattr(self, f"{source}_url")
+        return value or f"sqlite:///{(self.data_dir / f'{source}.sqlite').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when every source is the default SQLite file (demo data may be generated)."""
+        return not (self.services_url or self.reviews_url or self.indicators_url)
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field."""
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment; raise SettingsError naming each variable to fix."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            info = Settings.model_fields.get(field)
+            hint = f" ({info.description})" if info is not None else ""
+            given = err.get("input")
+            lines.append(f"  {env_name(field)}={given!r}: {err['msg']}.{hint}")
+        raise SettingsError("One Screen cannot start; set these environment variables:\n" + "\n".join(lines)) from None

@@ -1,0 +1,1 @@
+"""Source databases: canonical schema, SQLAlchemy implementation of dashboard.sources.Sources."""

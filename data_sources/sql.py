@@ -1,0 +1,78 @@
+"""Sources read with SQLAlchemy Core from any database SQLAlchemy speaks to."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.regions import City
+from dashboard.sources import SOURCES, SourceError, Sources
+from data_sources.schema import METADATA
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    """A one-line reason from a driver error, without the SQL statement."""
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0][:200]
+
+
+class SqlSources(Sources):
+    """Three sources, each at its own SQLAlchemy URL (they may be the same database)."""
+
+    def __init__(self, urls: dict[str, str]):
+        self.urls = dict(urls)
+        self._engines: dict[str, Engine] = {}
+        self._meta = {name: factory() for name, factory in METADATA.items()}
+
+    def engine(self, source: str) -> Engine:
+        """The engine of one source, created on first use."""
+        if source not in self._engines:
+            self._engines[source] = create_engine(self.urls[source], pool_pre_ping=True)
+        return self._engines[source]
+
+    def table(self, source: str, name: str):
+        """A canonical table of a source."""
+        return self._meta[source].tables[name]
+
+    def create_schema(self) -> None:
+        """Create the canonical tables that do not exist yet."""
+        for source, md in self._meta.items():
+            md.create_all(self.engine(source))
+
+    def write_reference(self, city: City) -> int:
+        """Insert the city's units into an empty district table; return rows written."""
+        table = self.table("services", "district")
+        with self.engine("services").begin() as conn:
+            if conn.execute(select(table.c.code).limit(1)).first() is not None:
+                return 0
+            conn.execute(insert(table), [u.__dict__ for u in city.units])
+        return len(city.units)
+
+    def read_units(self) -> pd.DataFrame:
+        """The district reference table, ordered by code."""
+        table = self.table("services", "district")
+        try:
+            with self.engine("services").connect() as conn:
+                rows = conn.execute(select(table).order_by(table.c.code)).mappings().all()
+        except SQLAlchemyError as exc:
+            raise SourceError(f"services source: {_describe(exc)}") from exc
+        frame = pd.DataFrame(rows, columns=[c.name for c in table.columns])
+        return frame.astype({"population": "int64"})
+
+    def ping(self) -> dict[str, str | None]:
+        """Run SELECT 1 on each source."""
+        result: dict[str, str | None] = {}
+        for source in SOURCES:
+            try:
+                with self.engine(source).connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                result[source] = None
+            except SQLAlchemyError as exc:
+                result[source] = _describe(exc)
+        return result
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        for engine in self._engines.values():
+            engine.dispose()

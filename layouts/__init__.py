@@ -1,0 +1,1 @@
+"""Page layouts: functions that build component trees; no callbacks here."""

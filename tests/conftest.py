@@ -1,0 +1,47 @@
+"""Shared fixtures: isolated settings, the Harbin city, and the optional real servers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from dashboard.regions import load_city
+from dashboard.settings import Settings
+
+# URLs of real servers for the integration tier; .ci/run sets them, a developer may too.
+TEST_URLS = {
+    "postgresql": "ONESCREEN_TEST_POSTGRES_URL",
+    "mariadb": "ONESCREEN_TEST_MARIADB_URL",
+    "redis": "ONESCREEN_TEST_REDIS_URL",
+}
+
+
+def server_url(kind: str) -> str | None:
+    """The URL of a real server for the integration tier, or None when not configured."""
+    return os.environ.get(TEST_URLS[kind]) or None
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch):
+    """No ONESCREEN_* setting of the developer's shell leaks into a test (the test URLs stay)."""
+    for name in list(os.environ):
+        if name.startswith("ONESCREEN_") and name not in TEST_URLS.values():
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Build settings for a test: data in a temporary folder, no .env file."""
+
+    def build(**values) -> Settings:
+        values.setdefault("data_dir", tmp_path / "data")
+        return Settings(_env_file=None, **values)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def city():
+    """The built-in Harbin city definition."""
+    return load_city("harbin")

@@ -1,0 +1,78 @@
+"""Snapshots published to and read from the in-process store and real Redis."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from dashboard.snapshot import RETIRED_TTL_SECONDS, InProcessStore, RedisStore, SnapshotReader
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def store(request):
+    if request.param == "in-process":
+        return InProcessStore()
+    url = request.getfixturevalue("redis_url")
+    return RedisStore(url, prefix=request.getfixturevalue("redis_prefix"))
+
+
+def frames(n: int) -> dict[str, pd.DataFrame]:
+    return {
+        "units": pd.DataFrame({"code": ["230102", "230103"], "name_zh": ["道里区", "南岗区"], "n": [n, n]}),
+        "other": pd.DataFrame({"version_written": [n], "x": [1.5]}),
+    }
+
+
+def test_publish_and_read_back(store):
+    assert store.current_version() is None and store.current() is None
+    v1 = store.publish(frames(1), as_of="2026-11-22T00:00:00+00:00", meta={"rows": 10})
+    v2 = store.publish(frames(2), as_of="2026-11-22T01:00:00+00:00")
+    assert v2 == v1 + 1 and store.current_version() == v2
+    snap = store.current()
+    assert snap.as_of == "2026-11-22T01:00:00+00:00"
+    for name, frame in frames(2).items():
+        assert_frame_equal(snap.frames[name], frame)
+    assert store.health()["ok"]
+
+
+def test_reader_keeps_frames_until_the_version_changes(store):
+    store.publish(frames(1), as_of="a")
+    reader = SnapshotReader(store)
+    first = reader.get()
+    assert reader.get() is first
+    store.publish(frames(2), as_of="b")
+    assert reader.get().frames["units"]["n"].tolist() == [2, 2]
+
+
+def test_readers_never_see_a_mix_of_versions(store):
+    store.publish(frames(0), as_of="0")
+    errors = []
+
+    def read():
+        for _ in range(200):
+            snap = store.current()
+            if snap is None:
+                continue
+            n = snap.frames["units"]["n"].iloc[0]
+            if snap.frames["other"]["version_written"].iloc[0] != n:
+                errors.append(snap.version)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    for n in range(1, 40):
+        store.publish(frames(n), as_of=str(n))
+    for thread in readers:
+        thread.join()
+    assert not errors
+
+
+def test_redis_retires_the_replaced_version(redis_url, redis_prefix):
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    v1 = store.publish(frames(1), as_of="a")
+    v2 = store.publish(frames(2), as_of="b")
+    assert 0 < store.client.ttl(f"{redis_prefix}:snap:{v1}") <= RETIRED_TTL_SECONDS
+    assert store.client.ttl(f"{redis_prefix}:snap:{v2}") == -1  # the current version never expires

@@ -1,0 +1,132 @@
+"""The app over HTTP and its callbacks called directly: pages, 404s, bad payloads, figures that reconcile."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from app import create_app
+from callbacks.overview import update_overview
+from callbacks.router import render_page
+from dashboard.errors import BadInput
+
+
+@pytest.fixture
+def app(make_settings):
+    return create_app(make_settings())
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+def population_from_source(settings) -> dict[str, int]:
+    """Population per unit read straight from the services SQLite file, bypassing the app."""
+    path = settings.source_url("services").removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("SELECT code, population FROM district"))
+
+
+@pytest.mark.parametrize(("path", "status"), [("/", 200), ("/district/230102", 200), ("/district/999999", 404),
+                                              ("/district/230102/x", 404), ("/no-such-page", 404)])
+def test_pages_and_not_found(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    if status == 404:
+        text = response.data.decode()
+        assert "Traceback" not in text and ("没有编码为 999999 的区县" in text or "页面不存在" in text)
+
+
+def test_index_loads_nothing_from_outside(client):
+    html = client.get("/").data.decode()
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    assert "/assets/style.css" in html
+
+
+def test_health_reports_store_snapshot_and_sources(client):
+    body = client.get("/health").get_json()
+    assert body["store"] == {"backend": "in-process", "ok": True}
+    assert body["version"] == 1 and body["as_of"]
+    assert body["sources"] == {"services": None, "reviews": None, "indicators": None}
+
+
+def test_boundaries_asset_is_served(client):
+    response = client.get("/boundaries.geojson")
+    assert response.status_code == 200 and len(response.get_json()["features"]) == 18
+
+
+def test_overview_figures_reconcile_with_the_source(app):
+    settings = app.server.extensions["onescreen"].settings
+    with app.server.test_request_context("/"):
+        fig_map, fig_rank = update_overview("population", "?lang=en")
+    shown = dict(zip(fig_map.data[0].locations, fig_map.data[0].z, strict=True))
+    assert shown == {code: float(pop) for code, pop in population_from_source(settings).items()}
+    names = {name for trace in fig_rank.data for name in trace.y}
+    assert "Daoli" in names and len(names) == 18
+
+
+def test_overview_refuses_an_unknown_metric(app):
+    with app.server.test_request_context("/"), pytest.raises(BadInput, match="unknown metric"):
+        update_overview("'; DROP TABLE district; --", "")
+
+
+@pytest.mark.parametrize(
+    ("path", "search", "expected"),
+    [("/district/230104", "?lang=en", "Daowai"), ("/district/230104", "", "道外区"),
+     ("/district/999999", "?lang=en", "There is no unit with code 999999."), ("/x", "?lang=en", "No such page: /x")],
+)
+def test_router(app, path, search, expected):
+    with app.server.test_request_context("/"):
+        page = render_page(path, search)
+    assert expected in json.dumps([c.to_plotly_json() for c in page], default=str, ensure_ascii=False)
+
+
+def post_click(client, map_click=None, bar_click=None, changed="overview-map.clickData"):
+    """Send the map/ranking click callback as the browser would."""
+    payload = {
+        "output": "url.pathname",
+        "outputs": {"id": "url", "property": "pathname"},
+        "inputs": [
+            {"id": "overview-map", "property": "clickData", "value": map_click},
+            {"id": "overview-ranking", "property": "clickData", "value": bar_click},
+        ],
+        "changedPropIds": [changed],
+        "state": [],
+    }
+    return client.post("/_dash-update-component", json=payload)
+
+
+def test_click_on_a_unit_opens_its_page(client):
+    response = post_click(client, map_click={"points": [{"location": "230183"}]})
+    assert response.status_code == 200
+    assert response.get_json()["response"]["url"]["pathname"] == "/district/230183"
+    response = post_click(client, bar_click={"points": [{"customdata": ["230102"]}]},
+                          changed="overview-ranking.clickData")
+    assert response.get_json()["response"]["url"]["pathname"] == "/district/230102"
+
+
+@pytest.mark.parametrize("click", [{"points": [{"location": "110101"}]}, {"points": []}, {"nonsense": 1}, "x"])
+def test_a_click_naming_no_unit_goes_nowhere(client, click):
+    response = post_click(client, map_click=click)
+    assert response.status_code == 204  # no update: the page stays where it is
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"output": "no-such.thing", "outputs": {"id": "no-such", "property": "thing"}, "inputs": [], "state": []},
+        {"inputs": "not a list"},
+        "this is not json",
+    ],
+)
+def test_malformed_callback_request_is_a_400(client, body):
+    if isinstance(body, str):
+        response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    else:
+        response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert response.get_json()["error"]
