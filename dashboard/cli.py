@@ -1,22 +1,88 @@
-"""Command line: `python -m dashboard serve` (more commands arrive with the sources and aggregates)."""
+"""Command line: `python -m dashboard serve | demo | check`.
+
+The CLI is an edge of the system like app.py: it wires settings to data_sources, importing them inside
+each command so that `dashboard` itself stays free of dash and of any source implementation.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    """One updating line per step on a terminal, plain lines otherwise."""
+    end = "\n" if done >= total or not sys.stderr.isatty() else "\r"
+    pct = 100 * done / total if total else 100
+    print(f"{label:<28} {done:>12,} / {total:,} ({pct:5.1f}%)", end=end, file=sys.stderr, flush=True)
+
+
+def _settings_and_city():
+    from dashboard.regions import load_city
+    from dashboard.settings import load_settings
+
+    settings = load_settings()
+    return settings, load_city(settings.city)
+
+
+def cmd_demo(args) -> int:
+    """Generate deterministic synthetic data for the city into the three sources."""
+    from data_sources.demo import run_demo
+    from data_sources.embedded import sources_for
+
+    settings, city = _settings_and_city()
+    sources = sources_for(settings)
+    counts = run_demo(
+        sources,
+        city,
+        scale=args.scale or settings.demo_scale,
+        seed=settings.demo_seed if args.seed is None else args.seed,
+        end=args.end or date.today(),
+        bad_share=settings.demo_bad_share if args.bad_share is None else args.bad_share,
+        progress=_progress,
+    )
+    for table, rows in counts.items():
+        print(f"{table:<22}{rows:>12,} rows")
+    return 0
+
+
+def cmd_check(args) -> int:
+    """Print bad-row counts per source and reason, and the first rows of the listing."""
+    from data_sources.embedded import sources_for
+    from data_sources.quality import format_report
+
+    settings, city = _settings_and_city()
+    print(format_report(sources_for(settings), city, limit=args.limit))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command and run it."""
+    """Parse the command and run it; a bad setting ends with its message and exit status 2."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="One Screen command line")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="serve the dashboard with the settings from the environment")
+    demo = sub.add_parser("demo", help="write deterministic synthetic data for the city into the sources")
+    demo.add_argument("--scale", type=int, help="service requests to generate (default ONESCREEN_DEMO_SCALE)")
+    demo.add_argument("--seed", type=int, help="random seed (default ONESCREEN_DEMO_SEED)")
+    demo.add_argument("--end", type=date.fromisoformat, help="last day of data, YYYY-MM-DD (default today)")
+    demo.add_argument("--bad-share", type=float, help="share of bad rows (default ONESCREEN_DEMO_BAD_SHARE)")
+    check = sub.add_parser("check", help="count bad source rows per source and reason and list some")
+    check.add_argument("--limit", type=int, default=20, help="rows of the listing to print")
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        import app  # the composition root lives beside dashboard/, which itself imports no dash
 
-        return app.main()
-    return 2  # pragma: no cover - argparse rejects other commands
+    from dashboard.regions import CityError
+    from dashboard.settings import SettingsError
+
+    try:
+        if args.command == "serve":
+            import app  # the composition root lives beside dashboard/
+
+            return app.main()
+        return {"demo": cmd_demo, "check": cmd_check}[args.command](args)
+    except (SettingsError, CityError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -53,6 +53,26 @@ class Settings(BaseSettings):
         description="Prefix of every Redis key, so that several deployments can share one Redis.",
     )
     language: Literal["zh", "en"] = Field("zh", description="Default UI language: zh or en.")
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="IANA time zone of the sources' naive timestamps; days and months are cut in it.",
+    )
+    mapping_file: Path | None = Field(
+        None,
+        description="Mapping of a real database's tables, columns and codes onto the canonical ones (YAML or JSON).",
+    )
+    rectification_days: int = Field(
+        15, ge=1, le=365, description="Days allowed to rectify a bad review before it counts as overdue."
+    )
+    demo_scale: int = Field(
+        300_000,
+        ge=1_000,
+        description="Service requests the embedded default generates on first start (reviews are about 30% of them).",
+    )
+    demo_seed: int = Field(42, description="Seed of the demo generator: the same seed gives the same data.")
+    demo_bad_share: float = Field(
+        0.002, ge=0.0, le=0.2, description="Share of demo rows made bad on purpose, of every kind of bad row."
+    )
 
     @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", mode="before")
     @classmethod
@@ -75,6 +95,32 @@ class Settings(BaseSettings):
             raise ValueError(
                 "not a SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db or sqlite:///path.sqlite"
             ) from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Accept only time zones the zone database knows."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not an IANA time zone, e.g. Asia/Shanghai") from exc
+        return value
+
+    @field_validator("mapping_file", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value):
+        """Treat an empty mapping path as 'no mapping'."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("mapping_file")
+    @classmethod
+    def _mapping_exists(cls, value: Path | None) -> Path | None:
+        """A mapping file that is named must exist."""
+        if value is not None and not value.is_file():
+            raise ValueError("no such file")
         return value
 
     @field_validator("redis_url")

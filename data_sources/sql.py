@@ -32,8 +32,21 @@ class SqlSources(Sources):
         return self._engines[source]
 
     def table(self, source: str, name: str):
-        """A canonical table of a source."""
+        """A canonical table of a source, as the demo generator and the embedded default write it."""
         return self._meta[source].tables[name]
+
+    def canonical(self, name: str):
+        """A selectable with the canonical columns of a fact or reference table, read from its source.
+
+        Every query of One Screen reads through this, so a mapping onto a real database's own names and
+        codes (data_sources/mapping.py) applies everywhere at once.
+        """
+        source = next(s for s, md in self._meta.items() if name in md.tables)
+        return self._meta[source].tables[name]
+
+    def source_of(self, name: str) -> str:
+        """The source (services, reviews, indicators) that holds a canonical table."""
+        return next(s for s, md in self._meta.items() if name in md.tables)
 
     def create_schema(self) -> None:
         """Create the canonical tables that do not exist yet."""
