@@ -1,8 +1,24 @@
-"""Bad-row rules of ../shared/DATA.md, run as SQL in the source: counted per reason, listed in pages."""
+"""Bad-row rules of ../shared/DATA.md, run as SQL in the source: counted per reason, listed for inspection.
+
+Every rule is a SQL expression over the canonical columns (through `SqlSources.canonical`, so a mapping
+applies), evaluated by the source database; raw rows are never pulled into Python except for the
+bounded listing. A row that breaks several rules counts once, under the first reason in `REASONS`.
+Duplicates: among the rows of one id that pass every other rule, the earliest is kept and the others are
+`duplicate_id` (docs/metrics.md).
+"""
 
 from __future__ import annotations
 
-# Reasons per fact table, in order of precedence: a row that breaks several rules counts once, under the first.
+import json
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from data_sources.schema import CHANNELS, FACTS, INDICATORS, SCORES, STATUSES
+from data_sources.sqlfuncs import year_month
+
+# Reasons per fact table, in order of precedence.
 REASONS = {
     "service_request": (
         "unknown_unit",
@@ -30,3 +46,172 @@ REASONS = {
         "duplicate_id",
     ),
 }
+LISTING_LIMIT = 500
+
+
+def _not_in(column, allowed) -> object:
+    """NULL or outside the allowed values (a bare NOT IN would let NULL through)."""
+    return or_(column.is_(None), column.not_in(list(allowed)))
+
+
+def _rules(table: str, c, codes, now: datetime) -> list[tuple[str, object]]:
+    """(reason, condition) pairs of a fact table, in precedence order, duplicate_id excluded."""
+    unknown_unit = _not_in(c.district_code, codes)
+    if table == "service_request":
+        return [
+            ("unknown_unit", unknown_unit),
+            ("unknown_code", or_(_not_in(c.channel, CHANNELS), _not_in(c.status, STATUSES))),
+            ("null_time", or_(c.submitted_at.is_(None), and_(c.status == "completed", c.completed_at.is_(None)))),
+            ("future_time", or_(c.submitted_at > now, c.completed_at > now)),
+            ("completed_before_submitted", c.completed_at < c.submitted_at),
+        ]
+    if table == "review":
+        return [
+            ("unknown_unit", unknown_unit),
+            ("unknown_code", _not_in(c.channel, CHANNELS)),
+            ("bad_score", _not_in(c.score, SCORES)),
+            ("null_time", c.created_at.is_(None)),
+            ("future_time", or_(c.created_at > now, c.rectified_at > now)),
+            ("rectified_before_created", c.rectified_at < c.created_at),
+        ]
+    if table == "district_indicator":
+        return [
+            ("unknown_unit", unknown_unit),
+            ("unknown_code", _not_in(c.indicator_code, INDICATORS)),
+            (
+                "bad_value",
+                or_(c.value.is_(None), c.value < 0, and_(c.indicator_code == "grade_protection_rate", c.value > 1)),
+            ),
+            ("null_time", c.period.is_(None)),
+            ("future_time", c.period > now.date()),
+        ]
+    raise KeyError(table)
+
+
+def classified(sources, table: str, codes, now: datetime):
+    """Every row of a fact table with a `reason` column: NULL for a good row, else why it is bad."""
+    c = sources.canonical(table).c
+    spec = FACTS[table]
+    first_fault = case(*[(cond, literal(reason)) for reason, cond in _rules(table, c, codes, now)], else_=None)
+    faults = select(*c, first_fault.label("fault")).subquery("rows_with_faults")
+    f = faults.c
+    names = [col.key for col in c]
+    rank = func.row_number().over(
+        partition_by=[*(f[k] for k in spec["id"]), f.fault.is_(None)],
+        order_by=[f[spec["time"]], *(f[k] for k in names if k not in spec["id"])],
+    )
+    ranked = select(*(f[k] for k in names), f.fault, rank.label("copy_no")).subquery("rows_ranked")
+    r = ranked.c
+    reason = case((r.fault.is_not(None), r.fault), (r.copy_no > 1, literal("duplicate_id")), else_=None)
+    return select(*(r[k] for k in names), reason.label("reason")).subquery(f"{table}_classified")
+
+
+def clean(sources, table: str, codes, now: datetime):
+    """The good rows of a fact table: what every aggregate reads."""
+    rows = classified(sources, table, codes, now)
+    return select(*(col for col in rows.c if col.key != "reason")).where(rows.c.reason.is_(None)).subquery(
+        f"{table}_clean"
+    )
+
+
+def _read(sources, table: str, stmt) -> pd.DataFrame:
+    """Run a statement in the source that holds a table."""
+    with sources.engine(sources.source_of(table)).connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).mappings().all())
+
+
+def bad_row_counts(sources, codes, now: datetime) -> pd.DataFrame:
+    """Bad rows per source, table, reason and month of the row ('' where the row has no usable date)."""
+    frames = []
+    for table, spec in FACTS.items():
+        rows = classified(sources, table, codes, now)
+        dated = (
+            select(rows.c.reason, func.coalesce(year_month(rows.c[spec["time"]]), literal("")).label("month"))
+            .where(rows.c.reason.is_not(None))
+            .subquery("bad_rows")
+        )
+        stmt = select(dated.c.reason, dated.c.month, func.count().label("rows")).group_by(
+            dated.c.reason, dated.c.month
+        )
+        frame = _read(sources, table, stmt)
+        if not frame.empty:
+            frame.insert(0, "table", table)
+            frame.insert(0, "source", spec["source"])
+            frames.append(frame)
+    columns = ["source", "table", "reason", "month", "rows"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "rows" else "object") for c in columns})
+    out = pd.concat(frames, ignore_index=True)[columns]
+    return out.astype({"rows": "int64"}).sort_values(columns[:4], ignore_index=True)
+
+
+def row_counts(sources) -> dict[str, int]:
+    """All rows, good and bad, per fact table."""
+    return {
+        table: int(_read(sources, table, select(func.count().label("n")).select_from(sources.canonical(table)))["n"][0])
+        for table in FACTS
+    }
+
+
+def bad_row_listing(
+    sources, table: str, codes, now: datetime, *, reason: str | None = None, offset: int = 0, limit: int = 100
+) -> pd.DataFrame:
+    """One page of a table's bad rows, newest first: table, reason, row_id, district_code, time and the row."""
+    if not 0 < limit <= LISTING_LIMIT or offset < 0:
+        raise ValueError(f"limit must be 1..{LISTING_LIMIT} and offset >= 0")
+    spec = FACTS[table]
+    rows = classified(sources, table, codes, now)
+    stmt = select(rows).where(rows.c.reason.is_not(None))
+    if reason is not None:
+        stmt = stmt.where(rows.c.reason == reason)
+    time_col = rows.c[spec["time"]]
+    stmt = stmt.order_by(time_col.is_(None).desc(), time_col.desc(), *(rows.c[k] for k in spec["id"]))
+    raw = _read(sources, table, stmt.offset(offset).limit(limit))
+    return listing_frame(table, raw)
+
+
+def _text(value) -> str:
+    """A cell as display text; missing values as ''."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def listing_frame(table: str, raw: pd.DataFrame) -> pd.DataFrame:
+    """Bad rows of one table in the shared listing shape; every original column kept as JSON in `row`."""
+    spec = FACTS[table]
+    columns = ["source", "table", "reason", "row_id", "district_code", "time", "row"]
+    if raw.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    detail = raw.drop(columns=["reason"])
+    return pd.DataFrame(
+        {
+            "source": spec["source"],
+            "table": table,
+            "reason": raw["reason"],
+            "row_id": [" / ".join(map(_text, values)) for values in raw[list(spec["id"])].itertuples(index=False)],
+            "district_code": raw["district_code"].map(_text),
+            "time": raw[spec["time"]].map(_text),
+            "row": [json.dumps(r, ensure_ascii=False, default=str) for r in detail.to_dict("records")],
+        }
+    )[columns]
+
+
+def format_report(sources, city, now: datetime, limit: int = 20) -> str:
+    """Text report for `python -m dashboard check`: totals, counts per reason, newest bad rows."""
+    codes = city.codes
+    totals = row_counts(sources)
+    counts = bad_row_counts(sources, codes, now)
+    per_reason = counts.groupby(["source", "table", "reason"], as_index=False)["rows"].sum()
+    lines = [f"Bad rows as of {now:%Y-%m-%d %H:%M} (local time)", ""]
+    for table, spec in FACTS.items():
+        bad = int(per_reason.loc[per_reason["table"] == table, "rows"].sum())
+        share = bad / totals[table] if totals[table] else 0.0
+        lines.append(f"{spec['source']}.{table}: {totals[table]:,} rows, {bad:,} bad ({share:.3%})")
+        for reason in REASONS[table]:
+            n = int(per_reason.loc[(per_reason["table"] == table) & (per_reason["reason"] == reason), "rows"].sum())
+            lines.append(f"    {reason:<28}{n:>10,}")
+    if limit > 0:
+        lines += ["", f"Newest bad rows (up to {limit} per table):"]
+        for table in FACTS:
+            page = bad_row_listing(sources, table, codes, now, limit=min(limit, LISTING_LIMIT))
+            lines += [f"  {r.table:<20}{r.reason:<28}{r.row_id:<36}{r.time}" for r in page.itertuples()]
+    return "\n".join(lines)
