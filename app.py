@@ -14,6 +14,7 @@ import callbacks.overview
 import callbacks.router  # noqa: F401 - registers the page router
 from callbacks.context import EXTENSION
 from callbacks.registry import register_all
+from dashboard.clock import local_now
 from dashboard.errors import BadInput
 from dashboard.i18n import t
 from dashboard.refresh import refresh
@@ -47,7 +48,7 @@ def build_runtime(settings: Settings) -> Runtime:
     store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else InProcessStore()
     reader = SnapshotReader(store)
     if store.current_version() is None:
-        refresh(sources, store)
+        refresh(sources, store, city, local_now(settings.timezone))
     return Runtime(settings, city, geojson, sources, store, reader)
 
 

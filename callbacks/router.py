@@ -7,10 +7,12 @@ from dash import Input, Output
 from callbacks.context import page_lang, prefix, runtime
 from callbacks.registry import page_callback
 from dashboard.i18n import t
+from dashboard.quality import summary
 from dashboard.routes import parse_route
 from layouts import ids
 from layouts.district import district_layout
 from layouts.overview import overview_layout
+from layouts.quality import quality_layout
 from layouts.shell import message_page
 
 
@@ -29,4 +31,9 @@ def render_page(pathname, search):
         if unit is None:
             return message_page(rt.city, lang, pathname, base, t("error.unknown_unit", lang, code=route.code))
         return district_layout(rt.city, unit, lang, pathname, base, rt.areas.get(unit.code), as_of)
+    if route.page == "quality":
+        if snap is None:
+            return message_page(rt.city, lang, pathname, base, t("error.no_data", lang))
+        table = summary(snap.frames["quality_counts"], snap.meta.get("source_rows", {}))
+        return quality_layout(rt.city, lang, pathname, base, as_of, table, snap.meta.get("checked_at", ""))
     return message_page(rt.city, lang, pathname, base, t("error.not_found", lang, path=pathname))

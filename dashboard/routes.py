@@ -22,6 +22,8 @@ def parse_route(pathname: str | None, prefix: str = "/") -> Route:
     parts = [p for p in path.split("/") if p]
     if not parts:
         return Route("overview")
+    if parts == ["quality"]:
+        return Route("quality")
     if len(parts) == 2 and parts[0] == "district":
         return Route("district", parts[1])
     return Route("not_found")

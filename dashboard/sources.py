@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 
 import pandas as pd
 
@@ -23,3 +24,15 @@ class Sources(ABC):
     @abstractmethod
     def ping(self) -> dict[str, str | None]:
         """Per source: None when it answers, else a short reason."""
+
+    @abstractmethod
+    def row_counts(self) -> dict[str, int]:
+        """All rows, good and bad, per fact table."""
+
+    @abstractmethod
+    def bad_row_counts(self, codes, now: datetime) -> pd.DataFrame:
+        """Bad rows per source, table, reason and month ('' for no usable date), counted in the source."""
+
+    @abstractmethod
+    def bad_row_sample(self, codes, now: datetime, per_reason: int) -> pd.DataFrame:
+        """The newest bad rows, at most `per_reason` for each table and reason (the bounded listing)."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import pandas as pd
 from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.regions import City
 from dashboard.sources import SOURCES, SourceError, Sources
+from data_sources import quality
+from data_sources.mapping import Mapping, build_canonical, check_mapping
 from data_sources.schema import METADATA
 
 
@@ -20,10 +25,13 @@ def _describe(exc: SQLAlchemyError) -> str:
 class SqlSources(Sources):
     """Three sources, each at its own SQLAlchemy URL (they may be the same database)."""
 
-    def __init__(self, urls: dict[str, str]):
+    def __init__(self, urls: dict[str, str], mapping: Mapping | None = None, timezone: str = "Asia/Shanghai"):
         self.urls = dict(urls)
+        self.mapping = mapping
+        self.timezone = timezone
         self._engines: dict[str, Engine] = {}
         self._meta = {name: factory() for name, factory in METADATA.items()}
+        self._mapped: dict[str, Any] = {}
 
     def engine(self, source: str) -> Engine:
         """The engine of one source, created on first use."""
@@ -42,7 +50,18 @@ class SqlSources(Sources):
         codes (data_sources/mapping.py) applies everywhere at once.
         """
         source = next(s for s, md in self._meta.items() if name in md.tables)
-        return self._meta[source].tables[name]
+        physical = self._meta[source].tables[name]
+        if self.mapping is None or not self.mapping.covers(name):
+            return physical
+        if name not in self._mapped:
+            self._mapped[name] = build_canonical(self.mapping, self.engine(source), physical, self.timezone)
+        return self._mapped[name]
+
+    def check(self) -> list[str]:
+        """Problems of the mapping against the real databases (none without a mapping); see check_mapping."""
+        if self.mapping is None:
+            return []
+        return check_mapping(self.mapping, {s: self.engine(s) for s in SOURCES}, self.timezone)
 
     def source_of(self, name: str) -> str:
         """The source (services, reviews, indicators) that holds a canonical table."""
@@ -89,3 +108,28 @@ class SqlSources(Sources):
         """Close every pooled connection."""
         for engine in self._engines.values():
             engine.dispose()
+
+    def row_counts(self) -> dict[str, int]:
+        """All rows, good and bad, per fact table."""
+        return self._guarded(quality.row_counts, self)
+
+    def bad_row_counts(self, codes, now: datetime) -> pd.DataFrame:
+        """Bad rows per source, table, reason and month, counted by the source databases."""
+        return self._guarded(quality.bad_row_counts, self, codes, now)
+
+    def bad_row_sample(self, codes, now: datetime, per_reason: int) -> pd.DataFrame:
+        """The newest bad rows, at most `per_reason` per table and reason."""
+
+        def read() -> pd.DataFrame:
+            pages = [quality.bad_row_sample(self, table, codes, now, per_reason) for table in quality.REASONS]
+            return pd.concat(pages, ignore_index=True)
+
+        return self._guarded(read)
+
+    @staticmethod
+    def _guarded(fn, *args):
+        """Run a read; a database error becomes a SourceError naming what failed."""
+        try:
+            return fn(*args)
+        except SQLAlchemyError as exc:
+            raise SourceError(f"source query failed: {_describe(exc)}") from exc

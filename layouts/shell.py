@@ -35,6 +35,7 @@ def header(city: City, lang: str, pathname: str, prefix: str) -> html.Header:
             html.Nav(
                 [
                     dcc.Link(t("nav.overview", lang), href=f"{prefix}?lang={lang}", className="nav-link"),
+                    dcc.Link(t("nav.quality", lang), href=f"{prefix}quality?lang={lang}", className="nav-link"),
                     dcc.Link(
                         t("nav.language", lang),
                         href=f"{pathname}?lang={other}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from pandas.testing import assert_frame_equal
 
@@ -9,6 +11,8 @@ from dashboard.refresh import refresh
 from dashboard.snapshot import InProcessStore
 from dashboard.sources import SourceError
 from data_sources.sql import SqlSources
+
+NOW = datetime(2026, 11, 22, 12, 0)
 
 
 def sources_at(url: str) -> SqlSources:
@@ -31,12 +35,12 @@ def test_unreachable_source_is_a_clear_error_and_the_last_snapshot_stays(db_url,
     good.create_schema()
     good.write_reference(city)
     store = InProcessStore()
-    assert refresh(good, store) == 1
+    assert refresh(good, store, city, NOW) == 1
 
     down = sources_at("postgresql+psycopg://nobody@127.0.0.1:9/none")
     with pytest.raises(SourceError, match="services source"):
         down.read_units()
     assert set(down.ping()) == {"services", "reviews", "indicators"} and all(down.ping().values())
-    assert refresh(down, store) is None
+    assert refresh(down, store, city, NOW) is None
     assert store.current().version == 1 and len(store.current().frames["units"]) == 18
     good.dispose()
