@@ -49,11 +49,12 @@ def cmd_demo(args) -> int:
 
 def cmd_check(args) -> int:
     """Print bad-row counts per source and reason, and the first rows of the listing."""
+    from dashboard.clock import local_now
     from data_sources.embedded import sources_for
     from data_sources.quality import format_report
 
     settings, city = _settings_and_city()
-    print(format_report(sources_for(settings), city, limit=args.limit))
+    print(format_report(sources_for(settings), city, local_now(settings.timezone), limit=args.limit))
     return 0
 
 
