@@ -24,6 +24,7 @@ from dashboard.runtime import Runtime
 from dashboard.settings import Settings, SettingsError, load_settings
 from dashboard.snapshot import InProcessStore, RedisStore, SnapshotReader
 from data_sources.embedded import prepare_embedded, sources_for
+from data_sources.mapping import MappingError
 from layouts import ids
 from layouts.shell import root_layout
 
@@ -45,6 +46,12 @@ def build_runtime(settings: Settings) -> Runtime:
     city = load_city(settings.city)
     geojson = load_boundaries(city)
     sources = prepare_embedded(settings, city) if settings.embedded else sources_for(settings)
+    if settings.mapping_file is not None:
+        problems = sources.check()
+        if problems:
+            sources.dispose()
+            intro = f"One Screen cannot start: the mapping file {settings.mapping_file} does not match the sources:"
+            raise MappingError(problems, intro)
     store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else InProcessStore()
     reader = SnapshotReader(store)
     if store.current_version() is None:
@@ -131,7 +138,7 @@ def main() -> int:
     try:
         settings = load_settings()
         app = create_app(settings)
-    except (SettingsError, CityError) as exc:
+    except (SettingsError, CityError, MappingError) as exc:
         print(exc, file=sys.stderr)
         return 2
     log.info("One Screen on http://%s:%s/", settings.host, settings.port)
