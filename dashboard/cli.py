@@ -54,7 +54,14 @@ def cmd_check(args) -> int:
     from data_sources.quality import format_report
 
     settings, city = _settings_and_city()
-    print(format_report(sources_for(settings), city, local_now(settings.timezone), limit=args.limit))
+    sources = sources_for(settings)
+    if settings.mapping_file is not None:
+        problems = sources.check()
+        print(f"Mapping {settings.mapping_file}: " + ("matches the sources" if not problems else "does not match:"))
+        print("".join(f"  {p}\n" for p in problems))
+        if problems:
+            return 1
+    print(format_report(sources, city, local_now(settings.timezone), limit=args.limit))
     return 0
 
 
@@ -74,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from dashboard.regions import CityError
     from dashboard.settings import SettingsError
+    from data_sources.mapping import MappingError
 
     try:
         if args.command == "serve":
@@ -81,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return app.main()
         return {"demo": cmd_demo, "check": cmd_check}[args.command](args)
-    except (SettingsError, CityError) as exc:
+    except (SettingsError, CityError, MappingError) as exc:
         print(exc, file=sys.stderr)
         return 2
 

@@ -83,13 +83,13 @@ class SqlSources(Sources):
 
     def read_units(self) -> pd.DataFrame:
         """The district reference table, ordered by code."""
-        table = self.table("services", "district")
+        table = self.canonical("district")
         try:
             with self.engine("services").connect() as conn:
                 rows = conn.execute(select(table).order_by(table.c.code)).mappings().all()
         except SQLAlchemyError as exc:
             raise SourceError(f"services source: {_describe(exc)}") from exc
-        frame = pd.DataFrame(rows, columns=[c.name for c in table.columns])
+        frame = pd.DataFrame(rows, columns=[c.key for c in table.columns])
         return frame.astype({"population": "int64"})
 
     def ping(self) -> dict[str, str | None]:
