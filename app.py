@@ -10,19 +10,15 @@ from dash import Dash, no_update, set_props
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-import callbacks.overview
-import callbacks.router  # noqa: F401 - registers the page router
 from callbacks.context import EXTENSION
 from callbacks.registry import register_all
-from dashboard.clock import local_now
 from dashboard.errors import BadInput
 from dashboard.i18n import t
-from dashboard.refresh import refresh
 from dashboard.regions import CityError, load_boundaries, load_city
 from dashboard.routes import parse_route
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.snapshot import InProcessStore, RedisStore, SnapshotReader
+from dashboard.snapshot import SnapshotReader, open_store
 from data_sources.embedded import prepare_embedded, sources_for
 from data_sources.mapping import MappingError
 from layouts import ids
@@ -52,11 +48,11 @@ def build_runtime(settings: Settings) -> Runtime:
             sources.dispose()
             intro = f"One Screen cannot start: the mapping file {settings.mapping_file} does not match the sources:"
             raise MappingError(problems, intro)
-    store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else InProcessStore()
-    reader = SnapshotReader(store)
+    store = open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
+    runtime = Runtime(settings, city, geojson, sources, store, SnapshotReader(store))
     if store.current_version() is None:
-        refresh(sources, store, city, local_now(settings.timezone))
-    return Runtime(settings, city, geojson, sources, store, reader)
+        runtime.refresh_now()
+    return runtime
 
 
 def _not_found_response(rt: Runtime, path: str):
@@ -99,6 +95,8 @@ def create_app(settings: Settings) -> Dash:
             "store": rt.store.health(),
             "version": snap.version if snap else None,
             "as_of": snap.as_of if snap else None,
+            "refresh": {k: snap.meta.get(k) for k in ("kind", "duration_s", "cutoff")} if snap else None,
+            "last_failure": rt.store.last_failure(),
             "sources": rt.sources.ping(),
         }
 
@@ -124,6 +122,8 @@ def create_app(settings: Settings) -> Dash:
                 return _not_found_response(rt, path)
         return None
 
+    if settings.refresh_seconds:
+        rt.start_scheduler()
     return app
 
 

@@ -1,6 +1,16 @@
-"""`python -m bench`: run every benchmark and print its figures."""
+"""`python -m bench [overview | load [options]]`: run one benchmark, or every one, and print their figures."""
 
-from bench import overview
+import sys
+
+from bench import load, overview
+
+BENCHMARKS = {"overview": lambda argv: overview.main(), "load": load.main}
 
 if __name__ == "__main__":
-    overview.main()
+    argv = sys.argv[1:]
+    if argv and argv[0] in BENCHMARKS:
+        BENCHMARKS[argv[0]](argv[1:])
+    else:
+        for name, run in BENCHMARKS.items():
+            print(f"== {name}")
+            run(argv)

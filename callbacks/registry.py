@@ -7,6 +7,11 @@ callback beside its module-level function instead, and `register_all(app)` attac
 
 from __future__ import annotations
 
+import importlib
+
+# Modules whose callbacks every app gets; importing one records its callbacks.
+PAGE_MODULES = ("callbacks.router", "callbacks.overview", "callbacks.quality")
+
 _CALLBACKS: list[tuple[tuple, dict, object]] = []
 
 
@@ -21,6 +26,8 @@ def page_callback(*args, **kwargs):
 
 
 def register_all(app) -> None:
-    """Attach every recorded callback to this app."""
+    """Import every page module (recording its callbacks) and attach each recorded callback to this app."""
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
     for args, kwargs, func in _CALLBACKS:
         app.callback(*args, **kwargs)(func)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 
 def _progress(label: str, done: int, total: int) -> None:
@@ -27,23 +27,28 @@ def _settings_and_city():
 
 
 def cmd_demo(args) -> int:
-    """Generate deterministic synthetic data for the city into the three sources."""
+    """Replace the sources' data with deterministic synthetic data for the city; print rows and bad rows."""
     from data_sources.demo import run_demo
     from data_sources.embedded import sources_for
 
     settings, city = _settings_and_city()
     sources = sources_for(settings)
-    counts = run_demo(
+    result = run_demo(
         sources,
         city,
         scale=args.scale or settings.demo_scale,
         seed=settings.demo_seed if args.seed is None else args.seed,
-        end=args.end or date.today(),
+        end=args.end or date.today() - timedelta(days=1),
         bad_share=settings.demo_bad_share if args.bad_share is None else args.bad_share,
         progress=_progress,
     )
-    for table, rows in counts.items():
-        print(f"{table:<22}{rows:>12,} rows")
+    sources.dispose()
+    print("Synthetic demo data written (all invented except the units' census population):")
+    for table, rows in result.rows.items():
+        print(f"  {table:<22}{rows:>12,} rows")
+    print("Bad rows injected on purpose (docs/demo-data.md):")
+    for (table, reason), rows in result.bad.items():
+        print(f"  {table:<22}{reason:<28}{rows:>8,}")
     return 0
 
 
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="write deterministic synthetic data for the city into the sources")
     demo.add_argument("--scale", type=int, help="service requests to generate (default ONESCREEN_DEMO_SCALE)")
     demo.add_argument("--seed", type=int, help="random seed (default ONESCREEN_DEMO_SEED)")
-    demo.add_argument("--end", type=date.fromisoformat, help="last day of data, YYYY-MM-DD (default today)")
+    demo.add_argument("--end", type=date.fromisoformat, help="last day of data, YYYY-MM-DD (default yesterday)")
     demo.add_argument("--bad-share", type=float, help="share of bad rows (default ONESCREEN_DEMO_BAD_SHARE)")
     check = sub.add_parser("check", help="count bad source rows per source and reason and list some")
     check.add_argument("--limit", type=int, default=20, help="rows of the listing to print")

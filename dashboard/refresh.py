@@ -1,13 +1,16 @@
-"""Refresh: read aggregates from the sources and publish them as one snapshot."""
+"""Refresh: aggregate the sources by SQL pushdown, merge with the last snapshot, publish one new version."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 
+import pandas as pd
+
+from dashboard import aggregation as agg
 from dashboard.regions import City
-from dashboard.snapshot import now_iso
 from dashboard.sources import SourceError, Sources
 
 log = logging.getLogger(__name__)
@@ -15,24 +18,210 @@ log = logging.getLogger(__name__)
 # Bad rows kept in a snapshot for the data-quality listing, per table and reason.
 QUALITY_SAMPLE_PER_REASON = 100
 
+# Frame -> (key column whose values from the cutoff on are replaced, which cutoff); None: replaced whole.
+MERGE_KEYS = {
+    "req_day": ("day", "request"),
+    "req_item_month": ("month", "request"),
+    "proc_hist": ("month", "request"),
+    "rev_day": ("day", "review"),
+    "rev_item_month": ("month", "review"),
+    "open_bad": None,
+    "indicators": None,
+    "units": None,
+}
+KEYS = {
+    "req_day": ["unit", "day", "channel"],
+    "req_item_month": ["unit", "department_code", "item_code", "month"],
+    "proc_hist": ["unit", "month", "bucket"],
+    "rev_day": ["unit", "day", "channel"],
+    "rev_item_month": ["unit", "department_code", "item_code", "month"],
+    "open_bad": ["review_id"],
+    "indicators": ["unit", "month", "indicator_code"],
+    "units": ["code"],
+    "quality_counts": ["source", "table", "reason", "month"],
+    "quality_rows": ["table", "reason", "time", "row_id"],
+}
+TIME_TABLES = {"service_request": "request", "review": "review"}
+COUNT_COLUMNS = {
+    "submitted",
+    "finished",
+    "completed",
+    "on_time",
+    "reviews",
+    "score_sum",
+    "good",
+    "bad",
+    "rect_on_time",
+    "s1",
+    "s2",
+    "s3",
+    "s4",
+    "s5",
+    "rows",
+    "bucket",
+    "score",
+}
 
-def refresh(sources: Sources, store, city: City, now: datetime) -> int | None:
-    """Publish a new snapshot; on a source failure keep the last good one and return None."""
-    started = time.perf_counter()
-    try:
-        frames = {
-            "units": sources.read_units(),
-            "quality_counts": sources.bad_row_counts(city.codes, now),
-            "quality_rows": sources.bad_row_sample(city.codes, now, QUALITY_SAMPLE_PER_REASON),
+
+def _normalise(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts as int64, rows in key order, a fresh index: the same data always gives the same frame."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if col in COUNT_COLUMNS:
+            frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
+        elif col == "value":
+            frame[col] = pd.to_numeric(frame[col]).astype("float64")
+    keys = [k for k in KEYS.get(name, []) if k in frame.columns]
+    return frame.sort_values(keys, ignore_index=True) if keys else frame.reset_index(drop=True)
+
+
+def combine(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Outer join of two count frames on their keys; a count missing on one side is 0."""
+    merged = left.merge(right, on=keys, how="outer")
+    counts = [c for c in merged.columns if c not in keys]
+    merged[counts] = merged[counts].fillna(0)
+    return merged
+
+
+def cutoff_values(cutoff: agg.Cutoff) -> dict[str, dict[str, str]]:
+    """For each cutoff kind, the first day ('YYYY-MM-DD') and month ('YYYY-MM') that are re-aggregated."""
+    out = {}
+    for kind, day in (("request", cutoff.request_day), ("review", cutoff.review_day)):
+        out[kind] = {"day": day.isoformat(), "month": day.isoformat()[:7]} if day else {}
+    return out
+
+
+def merge_frame(name: str, old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cutoff) -> pd.DataFrame:
+    """Old rows before the cutoff plus every re-aggregated row."""
+    rule = MERGE_KEYS.get(name)
+    if rule is None:
+        return new
+    column, kind = rule
+    start = cutoff_values(cutoff)[kind][column]
+    return pd.concat([old[old[column] < start], new], ignore_index=True)
+
+
+def merge_quality(old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cutoff, time_col: str) -> pd.DataFrame:
+    """Quality rows of earlier months kept where the refresh did not look again; the rest replaced."""
+    starts = cutoff_values(cutoff)
+    keep = pd.Series(False, index=old.index)
+    for table, kind in TIME_TABLES.items():
+        month = starts[kind]["month"]
+        start = month if time_col == "month" else f"{month}-01"
+        keep |= (old["table"] == table) & (old[time_col] != "") & (old[time_col] < start)
+    return pd.concat([old[keep], new], ignore_index=True)
+
+
+def newest_per_reason(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most `limit` rows per table and reason, undated first, then newest first."""
+    order = rows.assign(_undated=rows["time"] == "").sort_values(
+        ["table", "reason", "_undated", "time", "row_id"], ascending=[True, True, False, False, True]
+    )
+    return order.groupby(["table", "reason"], sort=False).head(limit).drop(columns="_undated")
+
+
+def aggregate(
+    sources: Sources, codes, now: datetime, cutoff: agg.Cutoff, rectification_days: int, progress=None
+) -> dict[str, pd.DataFrame]:
+    """Every aggregate frame for the rows in scope of a cutoff, computed by the source databases."""
+    step = progress or (lambda label: None)
+    step("requests")
+    r = sources.clean("service_request", codes, now, agg.request_scope(cutoff)).c
+    req = {k: sources.read("service_request", s) for k, s in agg.request_statements(r, cutoff).items()}
+    step("reviews")
+    v = sources.clean("review", codes, now, agg.review_scope(cutoff)).c
+    rev = {k: sources.read("review", s) for k, s in agg.review_statements(v, cutoff, rectification_days).items()}
+    step("open bad reviews")
+    open_bad = sources.read("review", agg.open_bad_statement(sources.clean("review", codes, now, agg.open_bad_scope).c))
+    step("indicators")
+    indicators = sources.read(
+        "district_indicator", agg.indicator_statement(sources.clean("district_indicator", codes, now).c)
+    )
+    step("bad rows")
+    since = None
+    if not cutoff.full:
+        months = {
+            k: datetime.combine(agg.Cutoff.month_start(d), datetime.min.time())
+            for k, d in (("service_request", cutoff.request_day), ("review", cutoff.review_day))
         }
-        source_rows = sources.row_counts()
-    except SourceError as exc:
-        log.warning("refresh failed, keeping the last good snapshot: %s", exc)
-        return None
-    meta = {
-        "duration_s": round(time.perf_counter() - started, 3),
-        "source_rows": source_rows,
-        "bad_rows": int(frames["quality_counts"]["rows"].sum()),
-        "checked_at": now.isoformat(),
+        since = months
+    frames = {
+        "req_day": combine(req["req_day.submitted"], req["req_day.finished"], KEYS["req_day"]),
+        "req_item_month": combine(
+            req["req_item_month.submitted"], req["req_item_month.finished"], KEYS["req_item_month"]
+        ),
+        "proc_hist": req["proc_hist"],
+        "rev_day": rev["rev_day"],
+        "rev_item_month": rev["rev_item_month"],
+        "open_bad": open_bad,
+        "indicators": indicators,
+        "units": sources.read_units(),
+        "quality_counts": sources.bad_row_counts(codes, now, since),
+        "quality_rows": sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, since),
     }
-    return store.publish(frames, as_of=now_iso(), meta=meta)
+    return frames
+
+
+def build_snapshot_frames(fresh: dict, previous: dict | None, cutoff: agg.Cutoff) -> dict[str, pd.DataFrame]:
+    """Fresh frames alone (full refresh) or merged into the previous snapshot's (incremental)."""
+    if previous is None or cutoff.full:
+        frames = dict(fresh)
+    else:
+        frames = {name: merge_frame(name, previous[name], fresh[name], cutoff) for name in MERGE_KEYS}
+        frames["quality_counts"] = merge_quality(previous["quality_counts"], fresh["quality_counts"], cutoff, "month")
+        frames["quality_rows"] = merge_quality(previous["quality_rows"], fresh["quality_rows"], cutoff, "time")
+    frames["quality_rows"] = newest_per_reason(frames["quality_rows"], QUALITY_SAMPLE_PER_REASON)
+    return {name: _normalise(name, frame) for name, frame in frames.items()}
+
+
+def source_rows(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Rows per fact table, good and bad, derived from the aggregates (no COUNT(*) over the sources)."""
+    bad = frames["quality_counts"].groupby("table")["rows"].sum()
+    return {
+        "service_request": int(frames["req_day"]["submitted"].sum() + bad.get("service_request", 0)),
+        "review": int(frames["rev_day"]["reviews"].sum() + bad.get("review", 0)),
+        "district_indicator": int(len(frames["indicators"]) + bad.get("district_indicator", 0)),
+    }
+
+
+def refresh(
+    sources: Sources,
+    store,
+    city: City,
+    now: datetime,
+    *,
+    rectification_days: int = 15,
+    late_hours: int = 48,
+    full: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> int | None:
+    """Publish a new snapshot and return its version; None when another refresher holds the lock or a
+    source failed (the failure is recorded and the last good snapshot stays current)."""
+    with store.refresh_lock() as acquired:
+        if not acquired:
+            log.info("another refresh is running; skipped")
+            return None
+        started = time.perf_counter()
+        previous = None if full else store.current()
+        usable = previous is not None and all(name in previous.frames for name in KEYS)
+        watermark = (
+            datetime.fromisoformat(previous.meta["watermark"]) if usable and "watermark" in previous.meta else None
+        )
+        cutoff = agg.plan(watermark, late_hours, rectification_days)
+        try:
+            fresh = aggregate(sources, city.codes, now, cutoff, rectification_days, progress)
+        except SourceError as exc:
+            log.warning("refresh failed, keeping the last good snapshot: %s", exc)
+            store.record_failure(str(exc), now.isoformat(sep=" "))
+            return None
+        frames = build_snapshot_frames(fresh, previous.frames if usable else None, cutoff)
+        meta = {
+            "kind": "full" if cutoff.full else "incremental",
+            "watermark": now.isoformat(),
+            "cutoff": cutoff.request_day.isoformat() if cutoff.request_day else None,
+            "duration_s": round(time.perf_counter() - started, 3),
+            "source_rows": source_rows(frames),
+            "bad_rows": int(frames["quality_counts"]["rows"].sum()),
+            "checked_at": now.isoformat(sep=" "),
+        }
+        return store.publish(frames, as_of=now.isoformat(sep=" "), meta=meta)

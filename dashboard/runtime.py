@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property
 
+from dashboard.clock import local_now
+from dashboard.refresh import refresh
 from dashboard.regions import City, areas, bounds, map_view
 from dashboard.settings import Settings
 from dashboard.snapshot import SnapshotReader
 from dashboard.sources import Sources
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,6 +28,7 @@ class Runtime:
     store: object
     reader: SnapshotReader
     geojson_url: str = "/boundaries.geojson"
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @cached_property
     def areas(self) -> dict[str, float]:
@@ -36,3 +43,33 @@ class Runtime:
     def map_view(self, width_px: int = 720, height_px: int = 580) -> dict:
         """Center and zoom that fit the city in a map of this size."""
         return map_view(self.bounds, width_px, height_px)
+
+    def refresh_now(self, full: bool = False) -> int | None:
+        """Refresh the snapshot from the sources with this runtime's settings."""
+        return refresh(
+            self.sources,
+            self.store,
+            self.city,
+            local_now(self.settings.timezone),
+            rectification_days=self.settings.rectification_days,
+            late_hours=self.settings.late_window_hours,
+            full=full,
+        )
+
+    def start_scheduler(self) -> threading.Thread:
+        """Refresh every `refresh_seconds` in a daemon thread until stop_scheduler()."""
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.refresh_seconds):
+                try:
+                    self.refresh_now()
+                except Exception:
+                    log.exception("scheduled refresh failed")
+
+        thread = threading.Thread(target=loop, name="onescreen-refresh", daemon=True)
+        thread.start()
+        return thread
+
+    def stop_scheduler(self) -> None:
+        """Stop the refresh thread after its current refresh."""
+        self._stop.set()

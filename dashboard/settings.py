@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     rectification_days: int = Field(
         15, ge=1, le=365, description="Days allowed to rectify a bad review before it counts as overdue."
     )
+    refresh_seconds: int = Field(
+        300, ge=0, description="Seconds between background refreshes in the server; 0 turns the thread off."
+    )
+    late_window_hours: int = Field(
+        48, ge=0, description="Rows dated up to this many hours before the last refresh are re-aggregated."
+    )
     demo_scale: int = Field(
         300_000,
         ge=1_000,

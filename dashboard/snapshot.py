@@ -1,12 +1,23 @@
-"""Versioned snapshots of small aggregate frames: publish, read current, one atomic switch."""
+"""Versioned snapshots of small aggregate frames: publish, read current, one atomic switch, one refresher.
+
+Three stores share one interface:
+- LocalStore: files in the data folder (the embedded default), shared by the server and the CLI.
+- RedisStore: Redis (ONESCREEN_REDIS_URL), shared by every worker and host.
+- InProcessStore: memory of one process (tests, and the fallback when Redis does not answer at start).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
+import os
+import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -15,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # A replaced snapshot stays readable this long, so a reader between "get version" and "get frames" never fails.
 RETIRED_TTL_SECONDS = 600
+# How long a refresher may hold the Redis lock before another may take over (a crashed refresher).
+LOCK_TTL_SECONDS = 1800
+LOCAL_VERSIONS_KEPT = 3
 
 
 @dataclass(frozen=True)
@@ -47,19 +61,23 @@ def now_iso() -> str:
 
 
 class InProcessStore:
-    """Snapshots held in this process (the embedded default)."""
+    """Snapshots held in this process."""
 
     backend = "in-process"
 
-    def __init__(self):
+    def __init__(self, note: dict | None = None):
         self._lock = threading.Lock()
+        self._refresh = threading.Lock()
         self._current: Snapshot | None = None
+        self._failure: dict | None = None
+        self._note = note or {}
 
     def publish(self, frames: dict[str, pd.DataFrame], as_of: str, meta: dict | None = None) -> int:
         """Make these frames the current snapshot; return its version."""
         with self._lock:
             version = (self._current.version if self._current else 0) + 1
             self._current = Snapshot(version, as_of, dict(frames), dict(meta or {}))
+            self._failure = None
             return version
 
     def current_version(self) -> int | None:
@@ -71,9 +89,120 @@ class InProcessStore:
         """The current snapshot, or None before the first publish."""
         return self._current
 
+    def record_failure(self, reason: str, at: str) -> None:
+        """Remember why the last refresh failed (cleared by the next publish)."""
+        since = self._failure["since"] if self._failure else at
+        self._failure = {"reason": reason, "at": at, "since": since}
+
+    def last_failure(self) -> dict | None:
+        """The failure since the last publish: reason, at, since; None when the last refresh worked."""
+        return self._failure
+
+    @contextlib.contextmanager
+    def refresh_lock(self):
+        """Yield True when this caller may refresh now (no other refresh runs), else False."""
+        acquired = self._refresh.acquire(blocking=False)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                self._refresh.release()
+
     def health(self) -> dict:
         """Backend name and reachability."""
-        return {"backend": self.backend, "ok": True}
+        return {"backend": self.backend, "ok": True, **self._note}
+
+
+class LocalStore:
+    """Snapshots as Arrow files in a folder: one sub-folder per version and a `current` file naming one.
+
+    A version is written to a temporary folder and renamed into place; `current` is replaced with
+    os.replace, so a reader sees either the old or the new version, never a mix. A file lock keeps one
+    refresher at a time across processes (the server's refresh thread and `python -m dashboard refresh`).
+    """
+
+    backend = "local"
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._thread_lock = threading.Lock()
+
+    def _dir(self, version: int) -> Path:
+        return self.folder / f"v{version:08d}"
+
+    def _versions(self) -> list[int]:
+        return sorted(int(p.name[1:]) for p in self.folder.glob("v[0-9]*") if p.is_dir())
+
+    def publish(self, frames: dict[str, pd.DataFrame], as_of: str, meta: dict | None = None) -> int:
+        """Write a new version folder, then switch `current` to it and prune old versions."""
+        with self._thread_lock:
+            version = max(self._versions(), default=0) + 1
+            tmp = self.folder / f".tmp-{version}-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            for name, frame in frames.items():
+                (tmp / f"{name}.arrow").write_bytes(encode_frame(frame))
+            (tmp / "meta.json").write_text(json.dumps({"as_of": as_of, **(meta or {})}), encoding="utf-8")
+            tmp.rename(self._dir(version))
+            pointer = self.folder / f".current-{os.getpid()}"
+            pointer.write_text(str(version), encoding="utf-8")
+            os.replace(pointer, self.folder / "current")
+            (self.folder / "failure.json").unlink(missing_ok=True)
+            for old in self._versions()[:-LOCAL_VERSIONS_KEPT]:
+                shutil.rmtree(self._dir(old), ignore_errors=True)
+            return version
+
+    def current_version(self) -> int | None:
+        """The version named by the `current` file (one small read)."""
+        try:
+            return int((self.folder / "current").read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def current(self) -> Snapshot | None:
+        """The current snapshot read from its folder."""
+        version = self.current_version()
+        if version is None:
+            return None
+        folder = self._dir(version)
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            frames = {p.stem: decode_frame(p.read_bytes()) for p in folder.glob("*.arrow")}
+        except FileNotFoundError:
+            return None  # pruned between the two reads; the caller reads again
+        return Snapshot(version, meta.pop("as_of"), frames, meta)
+
+    def record_failure(self, reason: str, at: str) -> None:
+        """Write why the last refresh failed, keeping when failures began."""
+        previous = self.last_failure()
+        since = previous["since"] if previous else at
+        (self.folder / "failure.json").write_text(json.dumps({"reason": reason, "at": at, "since": since}))
+
+    def last_failure(self) -> dict | None:
+        """The failure since the last publish, if any."""
+        try:
+            return json.loads((self.folder / "failure.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    @contextlib.contextmanager
+    def refresh_lock(self):
+        """Yield True when this process holds the folder's refresh lock, else False (another refresh runs)."""
+        with open(self.folder / "refresh.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def health(self) -> dict:
+        """Backend name, folder and whether it is writable."""
+        return {"backend": self.backend, "ok": os.access(self.folder, os.W_OK), "folder": str(self.folder)}
 
 
 class RedisStore:
@@ -92,6 +221,8 @@ class RedisStore:
 
     def publish(self, frames: dict[str, pd.DataFrame], as_of: str, meta: dict | None = None) -> int:
         """Write a new version, then switch 'current' to it and retire the old one in one transaction."""
+        from redis.exceptions import WatchError
+
         version = int(self.client.incr(self._key("version_counter")))
         key = self._key("snap", version)
         mapping = {f"frame:{name}": encode_frame(df) for name, df in frames.items()}
@@ -99,11 +230,19 @@ class RedisStore:
         self.client.hset(key, mapping=mapping)
         current_key = self._key("current")
         with self.client.pipeline(transaction=True) as pipe:
-            old = self.client.get(current_key)
-            pipe.set(current_key, version)
-            if old is not None and int(old) != version:
-                pipe.expire(self._key("snap", int(old)), RETIRED_TTL_SECONDS)
-            pipe.execute()
+            while True:
+                try:
+                    pipe.watch(current_key)
+                    old = pipe.get(current_key)
+                    pipe.multi()
+                    pipe.set(current_key, version)
+                    pipe.delete(self._key("failure"))
+                    if old is not None and int(old) != version:
+                        pipe.expire(self._key("snap", int(old)), RETIRED_TTL_SECONDS)
+                    pipe.execute()
+                    break
+                except WatchError:  # another publisher switched meanwhile: read again and retry
+                    continue
         return version
 
     def current_version(self) -> int | None:
@@ -120,8 +259,31 @@ class RedisStore:
         if not raw:
             return None
         meta = json.loads(raw.pop(b"meta"))
-        frames = {k.decode()[len("frame:"):]: decode_frame(v) for k, v in raw.items()}
+        frames = {k.decode()[len("frame:") :]: decode_frame(v) for k, v in raw.items()}
         return Snapshot(version, meta.pop("as_of"), frames, meta)
+
+    def record_failure(self, reason: str, at: str) -> None:
+        """Store why the last refresh failed, keeping when failures began."""
+        previous = self.last_failure()
+        since = previous["since"] if previous else at
+        self.client.set(self._key("failure"), json.dumps({"reason": reason, "at": at, "since": since}))
+
+    def last_failure(self) -> dict | None:
+        """The failure since the last publish, if any."""
+        value = self.client.get(self._key("failure"))
+        return json.loads(value) if value else None
+
+    @contextlib.contextmanager
+    def refresh_lock(self):
+        """Yield True when this caller holds the Redis refresh lock (expires if a refresher dies)."""
+        lock = self.client.lock(self._key("refresh-lock"), timeout=LOCK_TTL_SECONDS, blocking=False)
+        acquired = lock.acquire(blocking=False)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with contextlib.suppress(Exception):
+                    lock.release()
 
     def health(self) -> dict:
         """Backend name and whether Redis answers."""
@@ -129,6 +291,19 @@ class RedisStore:
             return {"backend": self.backend, "ok": bool(self.client.ping())}
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised, by health
             return {"backend": self.backend, "ok": False, "error": str(exc)[:200]}
+
+
+def open_store(redis_url: str | None, redis_prefix: str, data_dir: Path):
+    """Redis when a URL is set and it answers; otherwise the local folder store. Redis that does not
+    answer at start falls back to an in-process store, and health says so."""
+    if not redis_url:
+        return LocalStore(Path(data_dir) / "snapshots")
+    store = RedisStore(redis_url, redis_prefix)
+    status = store.health()
+    if status["ok"]:
+        return store
+    log.error("Redis at %s does not answer (%s); using an in-process store", redis_url, status.get("error"))
+    return InProcessStore(note={"fallback_from": "redis", "error": status.get("error")})
 
 
 class SnapshotReader:
@@ -141,7 +316,11 @@ class SnapshotReader:
 
     def get(self) -> Snapshot | None:
         """The current snapshot, from memory unless a newer version was published."""
-        version = self.store.current_version()
+        try:
+            version = self.store.current_version()
+        except Exception as exc:  # noqa: BLE001 - a store outage must not break pages: serve what we hold
+            log.warning("snapshot store unreachable, serving version in memory: %s", exc)
+            return self._snap
         snap = self._snap
         if snap is not None and snap.version == version:
             return snap

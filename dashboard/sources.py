@@ -30,9 +30,19 @@ class Sources(ABC):
         """All rows, good and bad, per fact table."""
 
     @abstractmethod
-    def bad_row_counts(self, codes, now: datetime) -> pd.DataFrame:
-        """Bad rows per source, table, reason and month ('' for no usable date), counted in the source."""
+    def bad_row_counts(self, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
+        """Bad rows per source, table, reason and month ('' for no usable date), counted in the source;
+        with `since` (table -> first datetime) only rows dated from then on, or undated."""
 
     @abstractmethod
-    def bad_row_sample(self, codes, now: datetime, per_reason: int) -> pd.DataFrame:
+    def bad_row_sample(self, codes, now: datetime, per_reason: int, since: dict | None = None) -> pd.DataFrame:
         """The newest bad rows, at most `per_reason` for each table and reason (the bounded listing)."""
+
+    @abstractmethod
+    def clean(self, table: str, codes, now: datetime, restrict=None):
+        """A SQLAlchemy selectable of a fact table's good rows with canonical columns (optionally only the
+        id groups that have a row meeting `restrict(columns)`)."""
+
+    @abstractmethod
+    def read(self, table: str, statement) -> pd.DataFrame:
+        """Run a statement in the source that holds a table; a failure raises SourceError."""

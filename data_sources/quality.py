@@ -13,11 +13,11 @@ import json
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 
 from dashboard.quality import REASONS
+from dashboard.sqlfuncs import year_month
 from data_sources.schema import CHANNELS, FACTS, INDICATORS, SCORES, STATUSES
-from data_sources.sqlfuncs import year_month
 
 LISTING_LIMIT = 500
 
@@ -61,10 +61,26 @@ def _rules(table: str, c, codes, now: datetime) -> list[tuple[str, object]]:
     raise KeyError(table)
 
 
-def classified(sources, table: str, codes, now: datetime):
-    """Every row of a fact table with a `reason` column: NULL for a good row, else why it is bad."""
-    c = sources.canonical(table).c
+def _restricted(source, spec: dict, restrict):
+    """Rows of every id that has at least one row meeting `restrict` (whole id groups, so that the
+    duplicate rule sees every copy); all rows when `restrict` is None."""
+    if restrict is None:
+        return select(*source.c)
+    ids = [source.c[k] for k in spec["id"]]
+    wanted = select(*ids).where(restrict(source.c))
+    key = ids[0] if len(ids) == 1 else tuple_(*ids)
+    return select(*source.c).where(key.in_(wanted))
+
+
+def classified(sources, table: str, codes, now: datetime, restrict=None):
+    """Every row of a fact table with a `reason` column: NULL for a good row, else why it is bad.
+
+    `restrict(columns) -> condition` limits the work to the id groups with a row meeting it (incremental
+    refresh); a row's reason is the same as in a full pass because whole id groups are kept.
+    """
     spec = FACTS[table]
+    base = _restricted(sources.canonical(table), spec, restrict).subquery("rows_in_scope")
+    c = base.c
     first_fault = case(*[(cond, literal(reason)) for reason, cond in _rules(table, c, codes, now)], else_=None)
     faults = select(*c, first_fault.label("fault")).subquery("rows_with_faults")
     f = faults.c
@@ -79,9 +95,9 @@ def classified(sources, table: str, codes, now: datetime):
     return select(*(r[k] for k in names), reason.label("reason")).subquery(f"{table}_classified")
 
 
-def clean(sources, table: str, codes, now: datetime):
-    """The good rows of a fact table: what every aggregate reads."""
-    rows = classified(sources, table, codes, now)
+def clean(sources, table: str, codes, now: datetime, restrict=None):
+    """The good rows of a fact table: what every aggregate reads (optionally only some id groups)."""
+    rows = classified(sources, table, codes, now, restrict)
     return (
         select(*(col for col in rows.c if col.key != "reason"))
         .where(rows.c.reason.is_(None))
@@ -95,11 +111,22 @@ def _read(sources, table: str, stmt) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(stmt).mappings().all())
 
 
-def bad_row_counts(sources, codes, now: datetime) -> pd.DataFrame:
-    """Bad rows per source, table, reason and month of the row ('' where the row has no usable date)."""
+def _since_scope(table: str, since: dict | None):
+    """restrict(columns): rows dated from `since[table]` on or undated; None (all rows) without one."""
+    start = (since or {}).get(table)
+    if start is None:
+        return None
+    time = FACTS[table]["time"]
+    return lambda c: or_(c[time] >= start, c[time].is_(None))
+
+
+def bad_row_counts(sources, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
+    """Bad rows per source, table, reason and month of the row ('' where the row has no usable date).
+
+    With `since` (table -> first day), only rows dated from then on or undated are counted."""
     frames = []
     for table, spec in FACTS.items():
-        rows = classified(sources, table, codes, now)
+        rows = classified(sources, table, codes, now, _since_scope(table, since))
         dated = (
             select(rows.c.reason, func.coalesce(year_month(rows.c[spec["time"]]), literal("")).label("month"))
             .where(rows.c.reason.is_not(None))
@@ -143,10 +170,10 @@ def bad_row_listing(
     return listing_frame(table, raw)
 
 
-def bad_row_sample(sources, table: str, codes, now: datetime, per_reason: int) -> pd.DataFrame:
-    """The newest `per_reason` bad rows of each reason of a table, in one pass over the table."""
+def bad_row_sample(sources, table: str, codes, now: datetime, per_reason: int, since: dict | None = None):
+    """The newest `per_reason` bad rows of each reason of a table, in one pass (only recent ones with `since`)."""
     spec = FACTS[table]
-    rows = classified(sources, table, codes, now)
+    rows = classified(sources, table, codes, now, _since_scope(table, since))
     time_col = rows.c[spec["time"]]
     newest = func.row_number().over(
         partition_by=rows.c.reason,

@@ -113,18 +113,32 @@ class SqlSources(Sources):
         """All rows, good and bad, per fact table."""
         return self._guarded(quality.row_counts, self)
 
-    def bad_row_counts(self, codes, now: datetime) -> pd.DataFrame:
+    def bad_row_counts(self, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
         """Bad rows per source, table, reason and month, counted by the source databases."""
-        return self._guarded(quality.bad_row_counts, self, codes, now)
+        return self._guarded(quality.bad_row_counts, self, codes, now, since)
 
-    def bad_row_sample(self, codes, now: datetime, per_reason: int) -> pd.DataFrame:
+    def bad_row_sample(self, codes, now: datetime, per_reason: int, since: dict | None = None) -> pd.DataFrame:
         """The newest bad rows, at most `per_reason` per table and reason."""
 
         def read() -> pd.DataFrame:
-            pages = [quality.bad_row_sample(self, table, codes, now, per_reason) for table in quality.REASONS]
+            pages = [quality.bad_row_sample(self, t, codes, now, per_reason, since) for t in quality.REASONS]
             return pd.concat(pages, ignore_index=True)
 
         return self._guarded(read)
+
+    def clean(self, table: str, codes, now: datetime, restrict=None):
+        """Good rows of a fact table as a selectable (see data_sources.quality.clean)."""
+        return quality.clean(self, table, codes, now, restrict)
+
+    def read(self, table: str, statement) -> pd.DataFrame:
+        """Run a statement in the source that holds a table."""
+
+        def run() -> pd.DataFrame:
+            with self.engine(self.source_of(table)).connect() as conn:
+                result = conn.execute(statement)
+                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+        return self._guarded(run)
 
     @staticmethod
     def _guarded(fn, *args):

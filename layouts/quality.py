@@ -13,6 +13,7 @@ from layouts import ids
 from layouts.overview import GRAPH_CONFIG
 from layouts.shell import footer, header
 
+CHART_STYLE = {"height": "380px"}
 LISTING_COLUMNS = ("source", "table", "reason", "row_id", "district_code", "time", "row")
 
 
@@ -62,20 +63,36 @@ def quality_layout(
                 html.Div(
                     [
                         html.Label(t("quality.filter_table", lang), htmlFor=ids.QUALITY_TABLE),
-                        dcc.Dropdown(id=ids.QUALITY_TABLE, options=tables, value=ALL, clearable=False,
-                                     className="metric-select"),
+                        dcc.Dropdown(
+                            id=ids.QUALITY_TABLE, options=tables, value=ALL, clearable=False, className="metric-select"
+                        ),
                         html.Label(t("quality.filter_reason", lang), htmlFor=ids.QUALITY_REASON),
-                        dcc.Dropdown(id=ids.QUALITY_REASON, options=reasons, value=ALL, clearable=False,
-                                     className="metric-select"),
+                        dcc.Dropdown(
+                            id=ids.QUALITY_REASON,
+                            options=reasons,
+                            value=ALL,
+                            clearable=False,
+                            className="metric-select",
+                        ),
                     ],
                     className="controls",
                 ),
                 html.Div(
                     [
-                        html.Section([html.H3(t("quality.by_reason", lang)),
-                                      dcc.Graph(id=ids.QUALITY_BY_REASON, config=GRAPH_CONFIG)], className="panel"),
-                        html.Section([html.H3(t("quality.over_time", lang)),
-                                      dcc.Graph(id=ids.QUALITY_BY_MONTH, config=GRAPH_CONFIG)], className="panel"),
+                        html.Section(
+                            [
+                                html.H3(t("quality.by_reason", lang)),
+                                dcc.Graph(id=ids.QUALITY_BY_REASON, config=GRAPH_CONFIG, style=CHART_STYLE),
+                            ],
+                            className="panel",
+                        ),
+                        html.Section(
+                            [
+                                html.H3(t("quality.over_time", lang)),
+                                dcc.Graph(id=ids.QUALITY_BY_MONTH, config=GRAPH_CONFIG, style=CHART_STYLE),
+                            ],
+                            className="panel",
+                        ),
                     ],
                     className="grid-2",
                 ),

@@ -36,6 +36,8 @@ def make_settings(tmp_path):
 
     def build(**values) -> Settings:
         values.setdefault("data_dir", tmp_path / "data")
+        values.setdefault("demo_scale", 2_000)  # the embedded default's first start, kept small for tests
+        values.setdefault("refresh_seconds", 0)  # no background thread unless a test asks for one
         return Settings(_env_file=None, **values)
 
     return build

@@ -28,7 +28,7 @@ FLAGS = [
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The embedded demo served on a free port of 127.0.0.1; yields its base URL."""
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("data"))
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("data"), demo_scale=20_000)
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -48,7 +48,8 @@ def test_index_loads_nothing_from_outside(client):
 
 def test_health_reports_store_snapshot_and_sources(client):
     body = client.get("/health").get_json()
-    assert body["store"] == {"backend": "in-process", "ok": True}
+    assert body["store"]["backend"] == "local" and body["store"]["ok"]
+    assert body["last_failure"] is None and body["refresh"]["kind"] == "full"
     assert body["version"] == 1 and body["as_of"]
     assert body["sources"] == {"services": None, "reviews": None, "indicators": None}
 
@@ -130,3 +131,10 @@ def test_malformed_callback_request_is_a_400(client, body):
     assert response.status_code == 400
     assert "Traceback" not in response.get_data(as_text=True)
     assert response.get_json()["error"]
+
+
+def test_every_page_callback_is_registered(client):
+    outputs = {d["output"] for d in client.get("/_dash-dependencies").get_json()}
+    assert "page.children" in outputs and "url.pathname" in outputs
+    assert any("overview-map.figure" in o for o in outputs)
+    assert any("quality-grid.rowData" in o for o in outputs)

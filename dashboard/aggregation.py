@@ -1,0 +1,200 @@
+"""Source -> aggregate tables by SQL pushdown (the source database does every GROUP BY), full or incremental.
+
+Grains stay small whatever the number of source rows (docs/aggregates.md):
+
+- req_day         unit x day x channel: submitted (by submit day); finished, completed, on_time (by finish day)
+- req_item_month  unit x month x department x item: the same counts by month
+- proc_hist       unit x month x processing-time bucket: completed requests (for median and p90)
+- rev_day         unit x day x channel: reviews, score sum, one count per score, bad, rectified on time
+- rev_item_month  unit x month x department x item: reviews, score sum, good, bad, rectified on time
+- open_bad        one row per bad review not yet rectified (bounded by what is open)
+- indicators      unit x month x indicator: value
+- quality_counts  bad rows per table, reason and month
+
+Incremental refresh re-aggregates only the id groups with a row from the cutoff on (the last watermark
+minus the late-arrival window), for the days or months from the cutoff, and replaces those keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select, true
+
+from dashboard.sqlfuncs import day_text, hours_between, year_month
+
+# Lower edges, in hours, of the processing-time buckets; the last bucket is open-ended.
+HOUR_EDGES = (0, 0.5, 1, 2, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 480, 720, 1440)
+ONLINE = ("web", "app")
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """Where an incremental refresh starts: first day and month re-aggregated (None: everything)."""
+
+    request_day: date | None = None
+    review_day: date | None = None
+
+    @property
+    def full(self) -> bool:
+        """True for a full refresh."""
+        return self.request_day is None
+
+    @staticmethod
+    def month_start(day: date | None) -> date | None:
+        """First day of the month of a day."""
+        return None if day is None else day.replace(day=1)
+
+
+def plan(watermark: datetime | None, late_hours: int, rectification_days: int) -> Cutoff:
+    """The cutoff of the next refresh: full without a watermark, else the watermark minus the late window.
+
+    Reviews go back further by the rectification period, because whether a bad review was rectified on
+    time is only final `rectification_days` after it was given."""
+    if watermark is None:
+        return Cutoff()
+    request = (watermark - timedelta(hours=late_hours)).date()
+    review = (watermark - timedelta(hours=late_hours) - timedelta(days=rectification_days)).date()
+    return Cutoff(request, review)
+
+
+def _flag(condition) -> object:
+    """1 where a condition holds, else 0 (NULL counts as not holding)."""
+    return case((condition, 1), else_=0)
+
+
+def _bucket(hours) -> object:
+    """Index of the processing-time bucket of an hour count."""
+    return case(*[(hours < edge, i - 1) for i, edge in enumerate(HOUR_EDGES) if i > 0], else_=len(HOUR_EDGES) - 1)
+
+
+def _since(column, day: date | None):
+    """column >= the start of a day (true for a full refresh)."""
+    return true() if day is None else column >= datetime.combine(day, datetime.min.time())
+
+
+def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
+    """GROUP BY statements over clean requests `r`, keyed by the frame part they produce."""
+    finished = r.completed_at.is_not(None)
+    completed = and_(r.status == "completed", finished)
+    rows = select(
+        r.district_code.label("unit"),
+        r.channel,
+        r.department_code,
+        r.item_code,
+        r.submitted_at,
+        r.completed_at,
+        day_text(r.submitted_at).label("sub_day"),
+        year_month(r.submitted_at).label("sub_month"),
+        day_text(r.completed_at).label("fin_day"),
+        year_month(r.completed_at).label("fin_month"),
+        _flag(finished).label("finished"),
+        _flag(completed).label("completed"),
+        _flag(and_(completed, r.completed_at <= r.deadline_at)).label("on_time"),
+        case((completed, _bucket(hours_between(r.completed_at, r.submitted_at))), else_=None).label("bucket"),
+    ).subquery("request_rows")
+    c = rows.c
+    day, month = cutoff.request_day, Cutoff.month_start(cutoff.request_day)
+    sums = [
+        func.sum(c.finished).label("finished"),
+        func.sum(c.completed).label("completed"),
+        func.sum(c.on_time).label("on_time"),
+    ]
+    item_keys = [c.unit, c.department_code, c.item_code]
+    return {
+        "req_day.submitted": select(c.unit, c.sub_day.label("day"), c.channel, func.count().label("submitted"))
+        .where(_since(c.submitted_at, day))
+        .group_by(c.unit, c.sub_day, c.channel),
+        "req_day.finished": select(c.unit, c.fin_day.label("day"), c.channel, *sums)
+        .where(c.completed_at.is_not(None), _since(c.completed_at, day))
+        .group_by(c.unit, c.fin_day, c.channel),
+        "req_item_month.submitted": select(*item_keys, c.sub_month.label("month"), func.count().label("submitted"))
+        .where(_since(c.submitted_at, month))
+        .group_by(*item_keys, c.sub_month),
+        "req_item_month.finished": select(*item_keys, c.fin_month.label("month"), *sums)
+        .where(c.completed_at.is_not(None), _since(c.completed_at, month))
+        .group_by(*item_keys, c.fin_month),
+        "proc_hist": select(c.unit, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
+        .where(c.bucket.is_not(None), _since(c.completed_at, month))
+        .group_by(c.unit, c.fin_month, c.bucket),
+    }
+
+
+def review_statements(v, cutoff: Cutoff, rectification_days: int) -> dict[str, object]:
+    """GROUP BY statements over clean reviews `v`."""
+    bad = v.score <= 2
+    on_time = and_(
+        bad, v.rectified_at.is_not(None), hours_between(v.rectified_at, v.created_at) <= 24 * rectification_days
+    )
+    rows = select(
+        v.district_code.label("unit"),
+        v.channel,
+        v.department_code,
+        v.item_code,
+        v.created_at,
+        v.score,
+        day_text(v.created_at).label("day"),
+        year_month(v.created_at).label("month"),
+        *[_flag(v.score == s).label(f"s{s}") for s in range(1, 6)],
+        _flag(v.score >= 4).label("good"),
+        _flag(bad).label("bad"),
+        _flag(on_time).label("rect_on_time"),
+    ).subquery("review_rows")
+    c = rows.c
+    day, month = cutoff.review_day, Cutoff.month_start(cutoff.review_day)
+    common = [
+        func.count().label("reviews"),
+        func.sum(c.score).label("score_sum"),
+        func.sum(c.good).label("good"),
+        func.sum(c.bad).label("bad"),
+        func.sum(c.rect_on_time).label("rect_on_time"),
+    ]
+    item_keys = [c.unit, c.department_code, c.item_code]
+    return {
+        "rev_day": select(
+            c.unit, c.day, c.channel, *common, *[func.sum(c[f"s{s}"]).label(f"s{s}") for s in range(1, 6)]
+        )
+        .where(_since(c.created_at, day))
+        .group_by(c.unit, c.day, c.channel),
+        "rev_item_month": select(*item_keys, c.month, *common)
+        .where(_since(c.created_at, month))
+        .group_by(*item_keys, c.month),
+    }
+
+
+def open_bad_statement(v) -> object:
+    """Every bad review not yet rectified (score 1-2, rectified_at empty)."""
+    return select(
+        v.review_id, v.district_code.label("unit"), v.department_code, v.item_code, v.channel, v.score, v.created_at
+    ).where(v.score <= 2, v.rectified_at.is_(None))
+
+
+def indicator_statement(i) -> object:
+    """Indicator values per unit, month and indicator."""
+    rows = select(i.district_code.label("unit"), year_month(i.period).label("month"), i.indicator_code, i.value)
+    inner = rows.subquery("indicator_rows")
+    return select(inner.c.unit, inner.c.month, inner.c.indicator_code, func.max(inner.c.value).label("value")).group_by(
+        inner.c.unit, inner.c.month, inner.c.indicator_code
+    )
+
+
+def request_scope(cutoff: Cutoff):
+    """restrict(columns) for requests: id groups with a submission or a finish from the cutoff on."""
+    if cutoff.full:
+        return None
+    start = datetime.combine(Cutoff.month_start(cutoff.request_day), datetime.min.time())
+    return lambda c: or_(c.submitted_at >= start, c.completed_at >= start)
+
+
+def review_scope(cutoff: Cutoff):
+    """restrict(columns) for reviews: id groups with a review from the cutoff on."""
+    if cutoff.full:
+        return None
+    start = datetime.combine(Cutoff.month_start(cutoff.review_day), datetime.min.time())
+    return lambda c: c.created_at >= start
+
+
+def open_bad_scope(c):
+    """restrict(columns) for the open bad reviews."""
+    return and_(c.score <= 2, c.rectified_at.is_(None))
