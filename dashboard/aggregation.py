@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, type_coerce, union_all
 
 from dashboard.sqlfuncs import day_text, hours_between, year_month
 
@@ -93,7 +93,7 @@ def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
         _flag(completed).label("completed"),
         _flag(and_(completed, r.completed_at <= r.deadline_at)).label("on_time"),
         case((completed, _bucket(hours_between(r.completed_at, r.submitted_at))), else_=None).label("bucket"),
-    ).subquery("request_rows")
+    ).cte("request_rows")
     c = rows.c
     day, month = cutoff.request_day, Cutoff.month_start(cutoff.request_day)
     sums = [
@@ -140,7 +140,7 @@ def review_statements(v, cutoff: Cutoff, rectification_days: int) -> dict[str, o
         _flag(v.score >= 4).label("good"),
         _flag(bad).label("bad"),
         _flag(on_time).label("rect_on_time"),
-    ).subquery("review_rows")
+    ).cte("review_rows")
     c = rows.c
     day, month = cutoff.review_day, Cutoff.month_start(cutoff.review_day)
     common = [
@@ -161,6 +161,39 @@ def review_statements(v, cutoff: Cutoff, rectification_days: int) -> dict[str, o
         .where(_since(c.created_at, month))
         .group_by(*item_keys, c.month),
     }
+
+
+def one_statement(parts: dict[str, object]) -> object:
+    """The parts as one UNION ALL with a `part` column, so the source classifies the rows once (the shared
+    CTE is computed once) instead of once per part; columns a part lacks are typed NULLs."""
+    subs = {name: stmt.subquery(name.replace(".", "_")) for name, stmt in parts.items()}
+    types: dict[str, object] = {}
+    for sub in subs.values():
+        for col in sub.c:
+            types.setdefault(col.key, col.type)
+    # Parts are numbered and missing text columns are bare NULLs: string literals and CASTs to text carry
+    # the connection's collation, which MariaDB refuses to mix with the columns' in a UNION. Missing numbers
+    # are CAST, or PostgreSQL would type two NULLs of a nested UNION as text.
+    def missing(t):
+        return type_coerce(null(), t) if isinstance(t, String) else cast(null(), t)
+
+    branches = [
+        select(
+            literal(number).label("part"),
+            *[(sub.c[k] if k in sub.c else missing(t)).label(k) for k, t in types.items()],
+        )
+        for number, sub in enumerate(subs.values())
+    ]
+    return union_all(*branches)
+
+
+def split_parts(frame, parts) -> dict:
+    """The result of one_statement back as one frame per part, with only that part's columns."""
+    out = {}
+    for number, (name, stmt) in enumerate(parts.items()):
+        columns = [c.key for c in stmt.selected_columns]
+        out[name] = frame.loc[frame["part"] == number, columns].reset_index(drop=True)
+    return out
 
 
 def open_bad_statement(v) -> object:

@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard serve | demo | check`.
+"""Command line: `python -m dashboard serve | demo | refresh | check`.
 
 The CLI is an edge of the system like app.py: it wires settings to data_sources, importing them inside
 each command so that `dashboard` itself stays free of dash and of any source implementation.
@@ -52,6 +52,44 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_refresh(args) -> int:
+    """Refresh the snapshot the server reads (the data folder's store, or Redis) and say what happened."""
+    import time
+
+    from dashboard.clock import local_now
+    from dashboard.refresh import refresh
+    from dashboard.snapshot import open_store
+    from data_sources.embedded import prepare_embedded, sources_for
+
+    settings, city = _settings_and_city()
+    sources = prepare_embedded(settings, city) if settings.embedded else sources_for(settings)
+    store = open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
+    started = time.perf_counter()
+
+    def step(label: str) -> None:
+        print(f"  {time.perf_counter() - started:7.2f}s  {label}", file=sys.stderr, flush=True)
+
+    version = refresh(
+        sources,
+        store,
+        city,
+        local_now(settings.timezone),
+        rectification_days=settings.rectification_days,
+        late_hours=settings.late_window_hours,
+        full=args.full,
+        progress=step,
+    )
+    sources.dispose()
+    if version is None:
+        failure = store.last_failure()
+        reason = failure["reason"] if failure else "another refresh is running"
+        print(f"refresh did not publish: {reason}", file=sys.stderr)
+        return 1
+    meta = store.current().meta
+    print(f"published version {version} ({meta['kind']}, {meta['duration_s']} s, store {store.backend})")
+    return 0
+
+
 def cmd_check(args) -> int:
     """Print bad-row counts per source and reason, and the first rows of the listing."""
     from dashboard.clock import local_now
@@ -80,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, help="random seed (default ONESCREEN_DEMO_SEED)")
     demo.add_argument("--end", type=date.fromisoformat, help="last day of data, YYYY-MM-DD (default yesterday)")
     demo.add_argument("--bad-share", type=float, help="share of bad rows (default ONESCREEN_DEMO_BAD_SHARE)")
+    refresh = sub.add_parser("refresh", help="aggregate the sources and publish a new snapshot")
+    refresh.add_argument("--full", action="store_true", help="re-aggregate everything, not just recent rows")
     check = sub.add_parser("check", help="count bad source rows per source and reason and list some")
     check.add_argument("--limit", type=int, default=20, help="rows of the listing to print")
     args = parser.parse_args(argv)
@@ -93,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             import app  # the composition root lives beside dashboard/
 
             return app.main()
-        return {"demo": cmd_demo, "check": cmd_check}[args.command](args)
+        return {"demo": cmd_demo, "check": cmd_check, "refresh": cmd_refresh}[args.command](args)
     except (SettingsError, CityError, MappingError) as exc:
         print(exc, file=sys.stderr)
         return 2

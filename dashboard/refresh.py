@@ -127,10 +127,12 @@ def aggregate(
     step = progress or (lambda label: None)
     step("requests")
     r = sources.clean("service_request", codes, now, agg.request_scope(cutoff)).c
-    req = {k: sources.read("service_request", s) for k, s in agg.request_statements(r, cutoff).items()}
+    parts = agg.request_statements(r, cutoff)
+    req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
     step("reviews")
     v = sources.clean("review", codes, now, agg.review_scope(cutoff)).c
-    rev = {k: sources.read("review", s) for k, s in agg.review_statements(v, cutoff, rectification_days).items()}
+    parts = agg.review_statements(v, cutoff, rectification_days)
+    rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
     step("open bad reviews")
     open_bad = sources.read("review", agg.open_bad_statement(sources.clean("review", codes, now, agg.open_bad_scope).c))
     step("indicators")

@@ -185,6 +185,15 @@ def bad_row_sample(sources, table: str, codes, now: datetime, per_reason: int, s
     return listing_frame(table, raw)
 
 
+def _json_value(value):
+    """A cell as a JSON value: missing as null, times as text, numpy numbers as Python numbers."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return str(value)
+    return value.item() if hasattr(value, "item") else value
+
+
 def _text(value) -> str:
     """A cell as display text; missing values as ''."""
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
@@ -205,7 +214,10 @@ def listing_frame(table: str, raw: pd.DataFrame) -> pd.DataFrame:
             "row_id": [" / ".join(map(_text, values)) for values in raw[list(spec["id"])].itertuples(index=False)],
             "district_code": raw["district_code"].map(_text),
             "time": raw[spec["time"]].map(_text),
-            "row": [json.dumps(r, ensure_ascii=False, default=str) for r in detail.to_dict("records")],
+            "row": [
+                json.dumps({k: _json_value(v) for k, v in r.items()}, ensure_ascii=False)
+                for r in detail.to_dict("records")
+            ],
         }
     )[columns]
 

@@ -1,0 +1,169 @@
+"""Incremental refresh equals a full refresh after arbitrary appends, late rows, rectifications and bad rows."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
+from sqlalchemy import insert, select, update
+
+from dashboard.refresh import refresh
+from dashboard.snapshot import InProcessStore
+from data_sources.demo import run_demo
+from data_sources.sql import SqlSources
+
+NOW1 = datetime(2026, 11, 21, 6, 0, 0)
+LATE_HOURS = 48
+RECT_DAYS = 15
+UNITS = ["230102", "230113", "230125", "239999"]  # the last is not a unit of the city: a bad row
+CHANNELS = ["web", "app", "window", "fax"]
+
+
+def request_rows(draw_rows, now2):
+    return [
+        {
+            "request_id": f"N{i % 7 if dup else i}",
+            "district_code": unit,
+            "department_code": "D01",
+            "item_code": "I001",
+            "channel": channel,
+            "submitted_at": now2 - timedelta(hours=age),
+            "completed_at": None if hours is None else now2 - timedelta(hours=age) + timedelta(hours=hours),
+            "status": "accepted" if hours is None else "completed",
+            "deadline_at": now2 - timedelta(hours=age) + timedelta(days=3),
+        }
+        for i, (unit, channel, age, hours, dup) in enumerate(draw_rows)
+    ]
+
+
+request_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(UNITS),
+        st.sampled_from(CHANNELS),
+        st.floats(min_value=-30, max_value=LATE_HOURS - 1),  # negative: in the future of the refresh
+        st.one_of(st.none(), st.floats(min_value=-5, max_value=40)),  # negative: completed before submitted
+        st.booleans(),  # reuse an id: duplicates
+    ),
+    max_size=30,
+)
+review_strategy = st.lists(
+    st.tuples(st.sampled_from(UNITS), st.integers(min_value=0, max_value=6), st.floats(min_value=0, max_value=40)),
+    max_size=20,
+)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, city):
+    """A small demo world up to the day before NOW1, written once; each example copies it."""
+    folder = tmp_path_factory.mktemp("base")
+    sources = sqlite_sources(folder)
+    sources.create_schema()
+    run_demo(sources, city, scale=3_000, seed=7, end=date(2026, 11, 20), bad_share=0.01)
+    sources.dispose()
+    return folder
+
+
+def sqlite_sources(folder) -> SqlSources:
+    return SqlSources({s: f"sqlite:///{folder / (s + '.sqlite')}" for s in ("services", "reviews", "indicators")})
+
+
+def run(sources, store, city, now, full=False):
+    version = refresh(sources, store, city, now, rectification_days=RECT_DAYS, late_hours=LATE_HOURS, full=full)
+    assert version is not None
+    return store.current()
+
+
+def append(sources, requests, reviews, rectify_hours, now2):
+    """Write the drawn rows and rectify the open bad reviews given in the last day."""
+    with sources.engine("services").begin() as conn:
+        if requests:
+            conn.execute(insert(sources.table("services", "service_request")), request_rows(requests, now2))
+    review = sources.table("reviews", "review")
+    with sources.engine("reviews").begin() as conn:
+        if reviews:
+            conn.execute(
+                insert(review),
+                [
+                    {
+                        "review_id": f"NV{i}",
+                        "request_id": None,
+                        "district_code": unit,
+                        "department_code": "D01",
+                        "item_code": "I001",
+                        "channel": "app",
+                        "score": score,
+                        "created_at": now2 - timedelta(hours=age),
+                        "rectified_at": None,
+                    }
+                    for i, (unit, score, age) in enumerate(reviews)
+                ],
+            )
+        if rectify_hours is not None:
+            recent_open = select(review.c.review_id).where(
+                review.c.score <= 2, review.c.rectified_at.is_(None), review.c.created_at >= now2 - timedelta(days=3)
+            )
+            ids = [r for (r,) in conn.execute(recent_open).all()][:5]
+            conn.execute(
+                update(review)
+                .where(review.c.review_id.in_(ids))
+                .values(rectified_at=now2 - timedelta(minutes=rectify_hours))
+            )
+
+
+def assert_same_snapshots(incremental, full):
+    assert set(incremental.frames) == set(full.frames)
+    for name in full.frames:
+        assert_frame_equal(incremental.frames[name], full.frames[name], obj=name)
+    assert incremental.meta["source_rows"] == full.meta["source_rows"]
+    assert incremental.meta["kind"] == "incremental" and full.meta["kind"] == "full"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    requests=request_strategy,
+    reviews=review_strategy,
+    rectify=st.one_of(st.none(), st.floats(min_value=0, max_value=60)),
+    step_hours=st.integers(min_value=0, max_value=40),
+)
+def test_incremental_equals_full_on_sqlite(base, tmp_path_factory, city, requests, reviews, rectify, step_hours):
+    folder = tmp_path_factory.mktemp("case")
+    for file in base.glob("*.sqlite"):
+        shutil.copy(file, folder / file.name)
+    sources = sqlite_sources(folder)
+    store = InProcessStore()
+    run(sources, store, city, NOW1)
+    now2 = NOW1 + timedelta(hours=step_hours)
+    append(sources, requests, reviews, rectify, now2)
+    incremental = run(sources, store, city, now2)
+    full = run(sources, InProcessStore(), city, now2, full=True)
+    sources.dispose()
+    assert_same_snapshots(incremental, full)
+
+
+def test_incremental_equals_full_on_each_database(db_url, city):
+    sources = SqlSources({"services": db_url, "reviews": db_url, "indicators": db_url})
+    sources.create_schema()
+    run_demo(sources, city, scale=3_000, seed=11, end=date(2026, 11, 20), bad_share=0.01)
+    store = InProcessStore()
+    run(sources, store, city, NOW1)
+    now2 = NOW1 + timedelta(hours=20)
+    drawn = [
+        ("230102", "web", 3.0, 2.0, False),
+        ("230113", "app", 30.0, None, False),
+        ("230125", "window", 10.0, 1.0, True),
+        ("239999", "web", 5.0, 1.0, False),
+        ("230102", "fax", 2.0, 1.0, False),
+        ("230102", "web", -10.0, None, False),
+        ("230113", "web", 12.0, -2.0, False),
+        ("230125", "app", 40.0, 30.0, True),
+    ]
+    append(sources, drawn, [("230102", 1, 5.0), ("230113", 6, 2.0), ("239999", 4, 1.0)], 30.0, now2)
+    incremental = run(sources, store, city, now2)
+    full = run(sources, InProcessStore(), city, now2, full=True)
+    sources.dispose()
+    assert_same_snapshots(incremental, full)
+    assert incremental.meta["cutoff"] == "2026-11-19"
