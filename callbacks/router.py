@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from dash import Input, Output
 
 from callbacks.context import page_lang, prefix, runtime
 from callbacks.registry import page_callback
 from dashboard.i18n import t
+from dashboard.metrics import latest_complete_period, periods
 from dashboard.quality import summary
 from dashboard.routes import parse_route
 from layouts import ids
@@ -14,6 +17,19 @@ from layouts.district import district_layout
 from layouts.overview import overview_layout
 from layouts.quality import quality_layout
 from layouts.shell import message_page
+
+
+def overview_periods(rt, snap) -> tuple[list[str], str | None]:
+    """Periods the overview offers (years and months) and the default: the latest complete month."""
+    if snap is None:
+        return [], None
+    _, months = rt.metric_table("month")
+    _, years = rt.metric_table("year")
+    month_list = periods(months)
+    as_of = datetime.fromisoformat(snap.meta.get("watermark") or snap.as_of).date()
+    return periods(years) + month_list, latest_complete_period(months, as_of) or (
+        month_list[-1] if month_list else None
+    )
 
 
 @page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.URL, "search"))
@@ -25,7 +41,8 @@ def render_page(pathname, search):
     snap = rt.reader.get()
     as_of = snap.as_of if snap else None
     if route.page == "overview":
-        return overview_layout(rt.city, lang, pathname, base, as_of)
+        periods, default = overview_periods(rt, snap)
+        return overview_layout(rt.city, lang, pathname, base, as_of, periods, default)
     if route.page == "district":
         unit = rt.city.unit(route.code)
         if unit is None:

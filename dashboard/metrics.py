@@ -1,43 +1,473 @@
-"""Metric catalogue and derived metrics (for now the reference metrics of the units)."""
+"""Metric catalogue and derived metrics of ../shared/DATA.md, per unit and period and for the city.
+
+Every metric is a ratio of additive *components* (counts and sums) taken from the snapshot, so the city's
+value is computed from the city's summed components, never as an average of unit rates. Definitions,
+denominators and the processing-time histogram's error bound are in docs/metrics.md.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
+
+from dashboard.aggregation import HOUR_EDGES, ONLINE
+
+CITY = "city"
+DIMENSIONS = ("service", "satisfaction", "openness", "infrastructure", "talent", "security")
+STOCK_INDICATORS = (
+    "population",
+    "open_datasets",
+    "g5_base_stations",
+    "self_service_terminals",
+    "digital_staff",
+    "staff_trained",
+    "grade_protection_rate",
+)
+FLOW_INDICATORS = ("data_sharing_calls", "security_incidents")
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric: its i18n label key, unit key, display format and which direction is better."""
+    """A metric: dimension, direction (True: higher is better; None: neither), unit, format, definition."""
 
     key: str
-    unit_key: str
+    dimension: str | None
+    higher_is_better: bool | None
+    unit_zh: str
+    unit_en: str
     fmt: str
-    higher_is_better: bool | None = None
+    definition_zh: str
+    definition_en: str
+    composite: bool = True
 
 
-REFERENCE_METRICS = {
+def _m(key, dim, better, unit_zh, unit_en, fmt, zh, en, composite=True) -> Metric:
+    return Metric(key, dim, better, unit_zh, unit_en, fmt, zh, en, composite)
+
+
+CATALOGUE: dict[str, Metric] = {
     m.key: m
     for m in (
-        Metric("population", "unit.persons", ",.0f"),
-        Metric("area_km2", "unit.km2", ",.0f"),
-        Metric("density", "unit.per_km2", ",.1f"),
+        _m(
+            "requests",
+            "service",
+            None,
+            "件",
+            "requests",
+            ",.0f",
+            "期内提交的办件数。",
+            "Requests submitted in the period.",
+            False,
+        ),
+        _m(
+            "requests_per_10k",
+            "service",
+            None,
+            "件/万人",
+            "per 10k residents",
+            ",.1f",
+            "期内办件数除以常住人口（万人）。",
+            "Requests in the period per 10,000 residents.",
+            False,
+        ),
+        _m(
+            "online_share",
+            "service",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "网上（网站和App）提交的办件占全部办件的比例。",
+            "Share of requests submitted online (web and app).",
+        ),
+        _m(
+            "on_time_rate",
+            "service",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "期内办结的办件中按承诺时限办结的比例。",
+            "Of requests completed in the period, the share completed by their deadline.",
+        ),
+        _m(
+            "median_hours",
+            "service",
+            False,
+            "小时",
+            "hours",
+            ",.1f",
+            "期内办结办件的办理时长中位数（由分桶直方图插值，误差不超过所在桶宽）。",
+            "Median processing time of requests completed in the period (interpolated from a fixed histogram).",
+        ),
+        _m(
+            "p90_hours",
+            "service",
+            False,
+            "小时",
+            "hours",
+            ",.1f",
+            "期内办结办件办理时长的第90百分位数。",
+            "90th percentile of processing time of requests completed in the period.",
+            False,
+        ),
+        _m(
+            "open_backlog",
+            "service",
+            False,
+            "件",
+            "requests",
+            ",.0f",
+            "期末尚未办结的办件数（累计提交减累计办结）。",
+            "Requests open at the end of the period (submitted, not yet finished).",
+            False,
+        ),
+        _m(
+            "backlog_per_10k",
+            "service",
+            False,
+            "件/万人",
+            "per 10k residents",
+            ",.2f",
+            "期末未办结办件数除以常住人口（万人）。",
+            "Open requests at the end of the period per 10,000 residents.",
+        ),
+        _m(
+            "reviews",
+            "satisfaction",
+            None,
+            "条",
+            "reviews",
+            ",.0f",
+            "期内的评价条数。",
+            "Reviews given in the period.",
+            False,
+        ),
+        _m(
+            "participation",
+            "satisfaction",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "期内评价数除以期内办结数。",
+            "Reviews in the period divided by requests completed in the period.",
+        ),
+        _m(
+            "mean_score",
+            "satisfaction",
+            True,
+            "分",
+            "points",
+            ".2f",
+            "期内评价的平均分（1–5分）。",
+            "Mean review score in the period (1 to 5).",
+        ),
+        _m(
+            "good_rate",
+            "satisfaction",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "好评（4–5分）占全部评价的比例。",
+            "Share of reviews that are good (4 or 5).",
+        ),
+        _m(
+            "bad_rate",
+            "satisfaction",
+            False,
+            "%",
+            "%",
+            ".2%",
+            "差评（1–2分）占全部评价的比例。",
+            "Share of reviews that are bad (1 or 2).",
+        ),
+        _m(
+            "rectification_rate",
+            "satisfaction",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "期内差评中已确认整改的比例（截至数据时点）。",
+            "Of bad reviews given in the period, the share rectified so far.",
+        ),
+        _m(
+            "rectification_on_time_rate",
+            "satisfaction",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "整改期限已到的差评中，在期限内整改的比例。",
+            "Of bad reviews whose rectification deadline has passed, the share rectified within it.",
+        ),
+        _m(
+            "overdue_bad_reviews",
+            "satisfaction",
+            False,
+            "条",
+            "reviews",
+            ",.0f",
+            "超过整改期限仍未整改的差评数（截至数据时点）。",
+            "Bad reviews still not rectified after the deadline (as of the data).",
+            False,
+        ),
+        _m(
+            "open_datasets_per_10k",
+            "openness",
+            True,
+            "个/万人",
+            "per 10k residents",
+            ",.2f",
+            "开放数据集数量除以常住人口（万人）。",
+            "Open datasets per 10,000 residents.",
+        ),
+        _m(
+            "data_sharing_calls_per_10k",
+            "openness",
+            True,
+            "次/万人",
+            "per 10k residents",
+            ",.0f",
+            "期内数据共享调用次数除以常住人口（万人）。",
+            "Data-sharing calls in the period per 10,000 residents.",
+        ),
+        _m(
+            "g5_base_stations_per_10k",
+            "infrastructure",
+            True,
+            "个/万人",
+            "per 10k residents",
+            ",.2f",
+            "5G基站数除以常住人口（万人）。",
+            "5G base stations per 10,000 residents.",
+        ),
+        _m(
+            "self_service_terminals_per_10k",
+            "infrastructure",
+            True,
+            "台/万人",
+            "per 10k residents",
+            ",.2f",
+            "自助终端数除以常住人口（万人）。",
+            "Self-service terminals per 10,000 residents.",
+        ),
+        _m(
+            "digital_staff_per_10k",
+            "talent",
+            True,
+            "人/万人",
+            "per 10k residents",
+            ",.2f",
+            "数字化专业人员数除以常住人口（万人）。",
+            "Digital staff per 10,000 residents.",
+        ),
+        _m(
+            "staff_trained_per_10k",
+            "talent",
+            True,
+            "人/万人",
+            "per 10k residents",
+            ",.2f",
+            "累计培训人数除以常住人口（万人）。",
+            "Staff trained per 10,000 residents.",
+        ),
+        _m(
+            "security_incidents_per_10k",
+            "security",
+            False,
+            "起/万人",
+            "per 10k residents",
+            ",.3f",
+            "期内网络安全事件数除以常住人口（万人）。",
+            "Security incidents in the period per 10,000 residents.",
+        ),
+        _m(
+            "grade_protection_rate",
+            "security",
+            True,
+            "%",
+            "%",
+            ".1%",
+            "通过等级保护测评的系统比例。",
+            "Share of systems certified under graded protection.",
+        ),
+        _m("population", None, None, "人", "persons", ",.0f", "常住人口。", "Resident population.", False),
     )
 }
 
 
-def reference_values(units: pd.DataFrame, areas: dict[str, float], metric: str, lang: str) -> pd.DataFrame:
-    """Per unit: code, name, group and the value of a reference metric (population, area, density)."""
-    if metric not in REFERENCE_METRICS:
-        raise KeyError(metric)
-    out = units[["code", "group"]].copy()
-    out["name"] = units["name_en" if lang == "en" else "name_zh"]
-    area = units["code"].map(areas).astype("float64")
-    if metric == "population":
-        out["value"] = units["population"].astype("float64")
-    elif metric == "area_km2":
-        out["value"] = area
+def period_of(keys: pd.Series, granularity: str) -> pd.Series:
+    """'YYYY-MM-DD' or 'YYYY-MM' keys cut to months ('YYYY-MM') or years ('YYYY')."""
+    return keys.str.slice(0, 7 if granularity == "month" else 4)
+
+
+def hist_quantile(counts: np.ndarray, q: float) -> float:
+    """The q-quantile of a processing-time histogram over HOUR_EDGES, linearly interpolated within its bucket;
+    NaN for an empty histogram. The true quantile lies in the same bucket, so the error is below its width."""
+    total = counts.sum()
+    if total <= 0:
+        return float("nan")
+    target = q * total
+    cum = np.cumsum(counts)
+    i = int(np.searchsorted(cum, target, side="left"))
+    lo = HOUR_EDGES[i]
+    if i == len(HOUR_EDGES) - 1:
+        return float(lo)  # open-ended last bucket: its lower edge, a lower bound
+    hi = HOUR_EDGES[i + 1]
+    before = cum[i - 1] if i else 0
+    return float(lo + (hi - lo) * (target - before) / counts[i])
+
+
+def _sum_by(frame: pd.DataFrame, key: str, granularity: str, columns: list[str]) -> pd.DataFrame:
+    """Sum columns by unit and period."""
+    keyed = frame.assign(period=period_of(frame[key], granularity))
+    return keyed.groupby(["unit", "period"])[columns].sum()
+
+
+def components(frames: dict[str, pd.DataFrame], granularity: str, as_of: datetime, rectification_days: int):
+    """Additive components per (unit, period) for every metric; a wide frame indexed by unit and period."""
+    req_day = frames["req_day"]
+    online = req_day[req_day["channel"].isin(ONLINE)]
+    parts = [
+        _sum_by(req_day, "day", granularity, ["submitted", "finished", "completed", "on_time"]),
+        _sum_by(online, "day", granularity, ["submitted"]).rename(columns={"submitted": "online"}),
+    ]
+    rev_day = frames["rev_day"]
+    parts.append(_sum_by(rev_day, "day", granularity, ["reviews", "score_sum", "good", "bad", "rect_on_time"]))
+    due_until = (as_of - timedelta(days=rectification_days)).date().isoformat()
+    due = rev_day[rev_day["day"] <= due_until]
+    parts.append(_sum_by(due, "day", granularity, ["bad"]).rename(columns={"bad": "bad_due"}))
+    due_on_time = _sum_by(due, "day", granularity, ["rect_on_time"]).rename(
+        columns={"rect_on_time": "rect_on_time_due"}
+    )
+    parts.append(due_on_time)
+    open_bad = frames["open_bad"].assign(day=lambda f: pd.to_datetime(f["created_at"]).dt.strftime("%Y-%m-%d"), n=1)
+    overdue_before = as_of - timedelta(days=rectification_days)
+    open_bad["overdue"] = (pd.to_datetime(open_bad["created_at"]) < overdue_before).astype("int64")
+    parts.append(_sum_by(open_bad, "day", granularity, ["n", "overdue"]).rename(columns={"n": "open_bad"}))
+    out = pd.concat(parts, axis=1).fillna(0)
+    return out
+
+
+def _cumulative_backlog(comp: pd.DataFrame) -> pd.Series:
+    """Open requests at the end of each period: cumulative submitted minus cumulative finished, per unit."""
+    ordered = comp.sort_index()
+    net = ordered["submitted"] - ordered["finished"]
+    return net.groupby(level="unit").cumsum()
+
+
+def _quantiles(proc_hist: pd.DataFrame, granularity: str, by_unit: bool) -> pd.DataFrame:
+    """Median and p90 processing hours per (unit, period), or per period for the city."""
+    hist = proc_hist.assign(period=period_of(proc_hist["month"], granularity))
+    keys = ["unit", "period"] if by_unit else ["period"]
+    table = hist.pivot_table(index=keys, columns="bucket", values="completed", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=range(len(HOUR_EDGES)), fill_value=0)
+    counts = table.to_numpy()
+    return pd.DataFrame(
+        {
+            "median_hours": [hist_quantile(row, 0.5) for row in counts],
+            "p90_hours": [hist_quantile(row, 0.9) for row in counts],
+        },
+        index=table.index,
+    )
+
+
+def _indicators(frame: pd.DataFrame, granularity: str) -> pd.DataFrame:
+    """Indicator values per (unit, period): stocks at the period's last month, flows summed over it."""
+    if frame.empty:
+        return pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["unit", "period"]))
+    ind = frame.assign(period=period_of(frame["month"], granularity))
+    stocks = ind[ind["indicator_code"].isin(STOCK_INDICATORS)].sort_values("month")
+    stock = stocks.groupby(["unit", "period", "indicator_code"])["value"].last().unstack("indicator_code")
+    flows = ind[ind["indicator_code"].isin(FLOW_INDICATORS)]
+    flow = flows.groupby(["unit", "period", "indicator_code"])["value"].sum().unstack("indicator_code")
+    return pd.concat([stock, flow], axis=1)
+
+
+def _ratio(num, den) -> pd.Series:
+    """num / den, NaN where the denominator is 0 or missing (a scalar numerator is broadcast)."""
+    den = den.astype("float64")
+    num = num.astype("float64") if isinstance(num, pd.Series) else pd.Series(num, index=den.index, dtype="float64")
+    return num / den.where(den > 0)
+
+
+def derive(comp: pd.DataFrame) -> pd.DataFrame:
+    """Metric values from components (the same rule for a unit and for the city)."""
+    pop10k = comp["population"] / 1e4
+    out = pd.DataFrame(index=comp.index)
+    out["population"] = comp["population"]
+    out["requests"] = comp["submitted"]
+    out["requests_per_10k"] = _ratio(comp["submitted"], pop10k)
+    out["online_share"] = _ratio(comp["online"], comp["submitted"])
+    out["on_time_rate"] = _ratio(comp["on_time"], comp["completed"])
+    out["median_hours"] = comp["median_hours"]
+    out["p90_hours"] = comp["p90_hours"]
+    out["open_backlog"] = comp["backlog"]
+    out["backlog_per_10k"] = _ratio(comp["backlog"], pop10k)
+    out["reviews"] = comp["reviews"]
+    out["participation"] = _ratio(comp["reviews"], comp["completed"])
+    out["mean_score"] = _ratio(comp["score_sum"], comp["reviews"])
+    out["good_rate"] = _ratio(comp["good"], comp["reviews"])
+    out["bad_rate"] = _ratio(comp["bad"], comp["reviews"])
+    out["rectification_rate"] = _ratio(comp["bad"] - comp["open_bad"], comp["bad"])
+    out["rectification_on_time_rate"] = _ratio(comp["rect_on_time_due"], comp["bad_due"])
+    out["overdue_bad_reviews"] = comp["overdue"]
+    for code in (
+        "open_datasets",
+        "data_sharing_calls",
+        "g5_base_stations",
+        "self_service_terminals",
+        "digital_staff",
+        "staff_trained",
+        "security_incidents",
+    ):
+        out[f"{code}_per_10k"] = _ratio(comp.get(code, np.nan), pop10k)
+    out["grade_protection_rate"] = comp["grade_protection_rate"] if "grade_protection_rate" in comp else np.nan
+    return out
+
+
+def metric_table(
+    frames: dict[str, pd.DataFrame], granularity: str, as_of: datetime, rectification_days: int
+) -> pd.DataFrame:
+    """Every metric per (unit, period), plus the city as unit 'city'; index (unit, period)."""
+    comp = components(frames, granularity, as_of, rectification_days)
+    ind = _indicators(frames["indicators"], granularity)
+    comp = comp.join(ind, how="left")
+    units = frames["units"].set_index("code")["population"].astype("float64")
+    if "population" not in comp or comp["population"].isna().all():
+        comp["population"] = comp.index.get_level_values("unit").map(units)
     else:
-        out["value"] = units["population"] / area
-    return out.reset_index(drop=True)
+        fallback = pd.Series(comp.index.get_level_values("unit").map(units), index=comp.index)
+        comp["population"] = comp["population"].fillna(fallback)
+    comp["backlog"] = _cumulative_backlog(comp)
+    comp = comp.join(_quantiles(frames["proc_hist"], granularity, by_unit=True), how="left")
+
+    additive = comp.drop(columns=["median_hours", "p90_hours", "grade_protection_rate"], errors="ignore")
+    city = additive.groupby(level="period").sum(min_count=1)
+    city = city.join(_quantiles(frames["proc_hist"], granularity, by_unit=False), how="left")
+    if "grade_protection_rate" in comp:
+        weights = comp["population"]
+        grade = (comp["grade_protection_rate"] * weights).groupby(level="period").sum(min_count=1)
+        city["grade_protection_rate"] = (
+            grade / weights.where(comp["grade_protection_rate"].notna()).groupby(level="period").sum()
+        )
+    city.index = pd.MultiIndex.from_product([[CITY], city.index], names=["unit", "period"])
+    return derive(pd.concat([comp, city]))
+
+
+def periods(table: pd.DataFrame) -> list[str]:
+    """The periods present in a metric table, oldest first."""
+    return sorted(table.index.get_level_values("period").unique())
+
+
+def latest_complete_period(table: pd.DataFrame, as_of: date) -> str | None:
+    """The newest period that ended before as_of (a month or year still running is not complete)."""
+    current = as_of.isoformat()
+    done = [p for p in periods(table) if not current.startswith(p)]
+    return done[-1] if done else None

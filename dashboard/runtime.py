@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from dashboard.clock import local_now
+from dashboard.metrics import metric_table
 from dashboard.refresh import refresh
 from dashboard.regions import City, areas, bounds, map_view
 from dashboard.settings import Settings
@@ -29,6 +31,8 @@ class Runtime:
     reader: SnapshotReader
     geojson_url: str = "/boundaries.geojson"
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _tables: dict = field(default_factory=dict, repr=False)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def areas(self) -> dict[str, float]:
@@ -43,6 +47,19 @@ class Runtime:
     def map_view(self, width_px: int = 720, height_px: int = 580) -> dict:
         """Center and zoom that fit the city in a map of this size."""
         return map_view(self.bounds, width_px, height_px)
+
+    def metric_table(self, granularity: str):
+        """metrics.metric_table of the current snapshot for 'month' or 'year', computed once per version."""
+        snap = self.reader.get()
+        if snap is None:
+            return None, None
+        key = (snap.version, granularity)
+        with self._cache_lock:
+            if key not in self._tables:
+                as_of = datetime.fromisoformat(snap.meta.get("watermark") or snap.as_of)
+                table = metric_table(snap.frames, granularity, as_of, self.settings.rectification_days)
+                self._tables = {k: v for k, v in self._tables.items() if k[0] == snap.version} | {key: table}
+            return snap, self._tables[key]
 
     def refresh_now(self, full: bool = False) -> int | None:
         """Refresh the snapshot from the sources with this runtime's settings."""

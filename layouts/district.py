@@ -26,8 +26,9 @@ def district_layout(
             [
                 dcc.Link("← " + t("district.back", lang), href=f"{prefix}?lang={lang}", className="back-link"),
                 html.H2(unit.name(lang), className="district-name", **{"data-code": unit.code}),
-                html.Dl([item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
-                        className="facts"),
+                html.Dl(
+                    [item for label, value in facts for item in (html.Dt(label), html.Dd(value))], className="facts"
+                ),
                 html.P(t("district.pending", lang), className="hint"),
             ],
             className="content",

@@ -1,22 +1,55 @@
-"""The city overview at `/`: metric choice, map of the units and their ranking."""
+"""The city overview at `/`: choose a metric and period; map, ranking, Lorenz curve, balance over time,
+its between/within decomposition, and a unit's composite profile against the city."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 
 from dashboard.i18n import t
-from dashboard.metrics import REFERENCE_METRICS
+from dashboard.metrics import CATALOGUE, DIMENSIONS
 from dashboard.regions import City
 from layouts import ids
 from layouts.shell import footer, header
 
 GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 GRAPH_STYLE = {"height": "600px"}
+SMALL_STYLE = {"height": "340px"}
+DEFAULT_METRIC = "online_share"
 
 
-def overview_layout(city: City, lang: str, pathname: str, prefix: str, as_of: str | None) -> list:
-    """The overview page; figures are filled by callbacks.overview."""
-    options = [{"label": t(f"metric.{key}", lang), "value": key} for key in REFERENCE_METRICS]
+def metric_options(lang: str) -> list[dict]:
+    """Every metric of the catalogue, labelled with its dimension."""
+    options = []
+    for dim in DIMENSIONS:
+        for m in CATALOGUE.values():
+            if m.dimension == dim:
+                options.append(
+                    {"label": f"{t(f'dimension.{dim}', lang)} · {t(f'metric.{m.key}', lang)}", "value": m.key}
+                )
+    return options
+
+
+def period_options(periods: list[str]) -> list[dict]:
+    """Years first, then months, newest first."""
+    years = sorted({p for p in periods if len(p) == 4}, reverse=True)
+    months = sorted({p for p in periods if len(p) == 7}, reverse=True)
+    return [{"label": p, "value": p} for p in years + months]
+
+
+def panel(title: str, explain, graph_id: str, style: dict, extra=None) -> html.Section:
+    """A titled chart with its one-sentence explanation (text, or a component a callback fills)."""
+    children = [html.H3(title), explain if isinstance(explain, html.P) else html.P(explain, className="explain")]
+    if extra is not None:
+        children.append(extra)
+    children.append(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style=style))
+    return html.Section(children, className="panel")
+
+
+def overview_layout(
+    city: City, lang: str, pathname: str, prefix: str, as_of: str | None, periods: list[str], period: str | None
+) -> list:
+    """The overview page; every figure is filled by callbacks.overview."""
+    units = [{"label": u.name(lang), "value": u.code} for u in city.units]
     return [
         header(city, lang, pathname, prefix),
         html.Main(
@@ -26,30 +59,81 @@ def overview_layout(city: City, lang: str, pathname: str, prefix: str, as_of: st
                         html.Label(t("overview.metric", lang), htmlFor=ids.OVERVIEW_METRIC),
                         dcc.Dropdown(
                             id=ids.OVERVIEW_METRIC,
-                            options=options,
-                            value="population",
+                            options=metric_options(lang),
+                            value=DEFAULT_METRIC,
                             clearable=False,
-                            className="metric-select",
+                            className="metric-select wide",
                         ),
-                        html.Span(t("overview.click_hint", lang), className="hint"),
+                        html.Label(t("overview.period", lang), htmlFor=ids.OVERVIEW_PERIOD),
+                        dcc.Dropdown(
+                            id=ids.OVERVIEW_PERIOD,
+                            options=period_options(periods),
+                            value=period,
+                            clearable=False,
+                            className="period-select",
+                        ),
+                        html.Strong(id=ids.OVERVIEW_CITY_VALUE, className="city-value"),
                     ],
                     className="controls",
                 ),
                 html.Div(
                     [
-                        html.Section(
-                            dcc.Graph(
-                                id=ids.OVERVIEW_MAP, config=GRAPH_CONFIG, className="graph map", style=GRAPH_STYLE
+                        panel(
+                            t("overview.map_title", lang, metric=""),
+                            t("overview.explain_map", lang),
+                            ids.OVERVIEW_MAP,
+                            GRAPH_STYLE,
+                        ),
+                        panel(
+                            t("overview.ranking_title", lang, metric=""),
+                            t("overview.explain_ranking", lang),
+                            ids.OVERVIEW_RANKING,
+                            GRAPH_STYLE,
+                        ),
+                    ],
+                    className="grid-2",
+                ),
+                html.Div(
+                    [
+                        panel(
+                            t("overview.lorenz_title", lang),
+                            html.P(id=ids.OVERVIEW_LORENZ_EXPLAIN, className="explain"),
+                            ids.OVERVIEW_LORENZ,
+                            SMALL_STYLE,
+                        ),
+                        panel(
+                            t("overview.trend_title", lang),
+                            t("overview.explain_trend", lang),
+                            ids.OVERVIEW_TREND,
+                            SMALL_STYLE,
+                            html.P(id=ids.OVERVIEW_VERDICT, className="verdict"),
+                        ),
+                        panel(
+                            t("overview.decomposition_title", lang),
+                            t("overview.explain_decomposition", lang),
+                            ids.OVERVIEW_DECOMPOSITION,
+                            SMALL_STYLE,
+                        ),
+                    ],
+                    className="grid-3",
+                ),
+                html.Div(
+                    [
+                        panel(
+                            t("overview.profile_title", lang),
+                            t("overview.explain_profile", lang),
+                            ids.OVERVIEW_PROFILE,
+                            SMALL_STYLE,
+                            dcc.Dropdown(
+                                id=ids.OVERVIEW_UNIT,
+                                options=units,
+                                value=city.units[0].code,
+                                clearable=False,
+                                className="metric-select",
                             ),
-                            className="panel",
                         ),
                         html.Section(
-                            dcc.Graph(
-                                id=ids.OVERVIEW_RANKING,
-                                config=GRAPH_CONFIG,
-                                className="graph ranking",
-                                style=GRAPH_STYLE,
-                            ),
+                            [html.H3(t("overview.composite_title", lang)), html.Div(id=ids.OVERVIEW_COMPOSITE)],
                             className="panel",
                         ),
                     ],

@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from dashboard.figures import FONT_FAMILY
 
+NO_DATA = "#e3e7ec"
+
 
 def unit_map(
     frame,
@@ -16,19 +18,38 @@ def unit_map(
     value_label: str,
     value_format: str = ",.0f",
     colorscale: str = "Blues",
+    no_data_label: str = "—",
 ) -> go.Figure:
-    """Colour each unit by `value`; frame has code, name, value. Click points carry the unit code."""
+    """Colour each unit by `value` (frame: code, name, value); units without a value are drawn grey and say
+    so. Click points carry the unit code."""
+    missing = frame[frame["value"].isna()]
+    known = frame[frame["value"].notna()]
     fig = go.Figure(
         go.Choroplethmap(
             geojson=geojson_url,
             featureidkey=featureidkey,
-            locations=frame["code"],
-            z=frame["value"],
-            customdata=frame[["name"]].to_numpy(),
+            locations=missing["code"],
+            z=[0] * len(missing),
+            customdata=missing[["name"]].to_numpy(),
+            colorscale=[[0, NO_DATA], [1, NO_DATA]],
+            showscale=False,
+            marker={"line": {"color": "#ffffff", "width": 1.2}},
+            hovertemplate=f"%{{customdata[0]}}<br>{no_data_label}<extra></extra>",
+            name="no-data",
+        )
+    )
+    fig.add_trace(
+        go.Choroplethmap(
+            geojson=geojson_url,
+            featureidkey=featureidkey,
+            locations=known["code"],
+            z=known["value"],
+            customdata=known[["name"]].to_numpy(),
             colorscale=colorscale,
             marker={"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.9},
             colorbar={"title": {"text": value_label}, "thickness": 12, "tickformat": value_format},
             hovertemplate=f"%{{customdata[0]}}<br>{value_label}: %{{z:{value_format}}}<extra></extra>",
+            name="values",
         )
     )
     fig.update_layout(

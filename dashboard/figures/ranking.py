@@ -7,8 +7,16 @@ import plotly.graph_objects as go
 from dashboard.figures import FONT_FAMILY, GROUP_COLOURS
 
 
-def ranking_bar(frame, *, value_label: str, group_labels: dict[str, str], value_format: str = ",.0f") -> go.Figure:
-    """Units sorted by `value`, highest at the top; frame has code, name, value, group."""
+def ranking_bar(
+    frame,
+    *,
+    value_label: str,
+    group_labels: dict[str, str],
+    value_format: str = ",.0f",
+    reference: float | None = None,
+    reference_label: str = "",
+) -> go.Figure:
+    """Units sorted by `value`, highest at the top, with an optional dashed reference line (the city)."""
     ordered = frame.sort_values(["value", "code"], ascending=[True, False])
     fig = go.Figure()
     for group, label in group_labels.items():
@@ -21,6 +29,13 @@ def ranking_bar(frame, *, value_label: str, group_labels: dict[str, str], value_
             marker_color=GROUP_COLOURS.get(group),
             customdata=part[["code"]].to_numpy(),
             hovertemplate=f"%{{y}}<br>{value_label}: %{{x:{value_format}}}<extra></extra>",
+        )
+    if reference is not None and reference == reference:
+        fig.add_vline(
+            x=reference,
+            line={"dash": "dash", "color": "#34495e", "width": 1.5},
+            annotation_text=f"{reference_label} {reference:{value_format}}",
+            annotation_position="top",
         )
     fig.update_layout(
         barmode="overlay",

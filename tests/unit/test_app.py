@@ -30,8 +30,16 @@ def population_from_source(settings) -> dict[str, int]:
         return dict(conn.execute("SELECT code, population FROM district"))
 
 
-@pytest.mark.parametrize(("path", "status"), [("/", 200), ("/district/230102", 200), ("/district/999999", 404),
-                                              ("/district/230102/x", 404), ("/no-such-page", 404)])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 200),
+        ("/district/230102", 200),
+        ("/district/999999", 404),
+        ("/district/230102/x", 404),
+        ("/no-such-page", 404),
+    ],
+)
 def test_pages_and_not_found(client, path, status):
     response = client.get(path)
     assert response.status_code == status
@@ -59,25 +67,45 @@ def test_boundaries_asset_is_served(client):
     assert response.status_code == 200 and len(response.get_json()["features"]) == 18
 
 
-def test_overview_figures_reconcile_with_the_source(app):
-    settings = app.server.extensions["onescreen"].settings
+def test_overview_draws_every_chart_for_a_metric(app):
     with app.server.test_request_context("/"):
-        fig_map, fig_rank = update_overview("population", "?lang=en")
-    shown = dict(zip(fig_map.data[0].locations, fig_map.data[0].z, strict=True))
-    assert shown == {code: float(pop) for code, pop in population_from_source(settings).items()}
+        figs = update_overview("online_share", "2026-06", "230102", "?lang=en")
+    fig_map, fig_rank, lorenz, trend, decomposition, profile, table, verdict, city_text, explain = figs
+    missing, known = fig_map.data
+    assert len(table.children[1].children) == len(known.locations)  # every unit with data has a composite rank
+    assert len(missing.locations) + len(known.locations) == 18 and all(0 <= z <= 1 for z in known.z)
     names = {name for trace in fig_rank.data for name in trace.y}
-    assert "Daoli" in names and len(names) == 18
+    assert len(names) == len(known.locations) and "Daoli" in names  # units without data are not ranked
+    assert lorenz.data[1].x[0] == 0 and lorenz.data[1].x[-1] == 1
+    assert [tr.name for tr in trend.data] == ["Gini", "Theil T"] and len(trend.data[0].x) >= 12
+    assert [tr.name for tr in decomposition.data] == ["Between groups", "Within groups"]
+    assert profile.data[0].name == "Daoli" and profile.data[1].name == "City"
+    assert verdict.startswith("Last year") or verdict.startswith("Too few")
+    assert city_text.startswith("City: ") and "population-weighted" in explain
 
 
-def test_overview_refuses_an_unknown_metric(app):
-    with app.server.test_request_context("/"), pytest.raises(BadInput, match="unknown metric"):
-        update_overview("'; DROP TABLE district; --", "")
+@pytest.mark.parametrize(
+    ("metric", "period", "unit", "message"),
+    [
+        ("'; DROP TABLE district; --", "2026-06", "230102", "unknown metric"),
+        ("online_share", "June", "230102", "unknown period"),
+        ("online_share", "1999-01", "230102", "no data"),
+        ("online_share", "2026-06", "110101", "unknown unit"),
+    ],
+)
+def test_overview_refuses_bad_input(app, metric, period, unit, message):
+    with app.server.test_request_context("/"), pytest.raises(BadInput, match=message):
+        update_overview(metric, period, unit, "")
 
 
 @pytest.mark.parametrize(
     ("path", "search", "expected"),
-    [("/district/230104", "?lang=en", "Daowai"), ("/district/230104", "", "道外区"),
-     ("/district/999999", "?lang=en", "There is no unit with code 999999."), ("/x", "?lang=en", "No such page: /x")],
+    [
+        ("/district/230104", "?lang=en", "Daowai"),
+        ("/district/230104", "", "道外区"),
+        ("/district/999999", "?lang=en", "There is no unit with code 999999."),
+        ("/x", "?lang=en", "No such page: /x"),
+    ],
 )
 def test_router(app, path, search, expected):
     with app.server.test_request_context("/"):
@@ -104,8 +132,9 @@ def test_click_on_a_unit_opens_its_page(client):
     response = post_click(client, map_click={"points": [{"location": "230183"}]})
     assert response.status_code == 200
     assert response.get_json()["response"]["url"]["pathname"] == "/district/230183"
-    response = post_click(client, bar_click={"points": [{"customdata": ["230102"]}]},
-                          changed="overview-ranking.clickData")
+    response = post_click(
+        client, bar_click={"points": [{"customdata": ["230102"]}]}, changed="overview-ranking.clickData"
+    )
     assert response.get_json()["response"]["url"]["pathname"] == "/district/230102"
 
 

@@ -20,7 +20,7 @@ def test_map_uses_the_asset_url_and_no_tiles():
         view={"center": {"lon": 1, "lat": 2}, "zoom": 6},
         value_label="x",
     )
-    trace = fig.data[0]
+    trace = fig.data[1]
     assert trace.type == "choroplethmap" and trace.geojson == "/boundaries.geojson"
     assert list(trace.locations) == ["a", "b", "c"] and list(trace.z) == [5.0, 9.0, 1.0]
     assert fig.layout.map.style == "white-bg"

@@ -1,0 +1,306 @@
+"""Snapshot refresh against the same SQL run bare, its peak memory, one new day, and a worker's snapshot load.
+
+Goals (refresh issue): a full refresh at most 1.3x the time the engine takes for the very statements the
+refresh sends, run bare (raw DBAPI cursor, every row fetched, no pandas); refresh peak memory at most 1 GB at
+10M requests; refreshing one new day within 1 s at 10M on PostgreSQL; plus the time a worker takes to load
+the current snapshot. Each refresh runs in a fresh `python -m bench.refresh --child` process, like
+`python -m dashboard refresh`, whose ru_maxrss is the peak memory. PostgreSQL comes from
+ONESCREEN_BENCH_POSTGRES_URL or ONESCREEN_TEST_POSTGRES_URL (a scratch database, dropped afterwards); Redis,
+optional, from ONESCREEN_BENCH_REDIS_URL or ONESCREEN_TEST_REDIS_URL (a unique prefix, deleted afterwards).
+`python -m bench refresh --scale 10000000 --engines postgresql`. docs/benchmarks.md explains every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, insert, literal, select
+
+from bench.load import postgres_server, scratch_postgresql, scratch_sqlite, sources_at
+from dashboard.refresh import refresh
+from dashboard.regions import load_city
+from dashboard.snapshot import LocalStore, RedisStore, SnapshotReader
+from data_sources.demo import run_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+END = date(2026, 11, 20)  # last day of demo data: a fixed end, so every run generates the same rows
+FULL_NOW = datetime.combine(END + timedelta(days=1), datetime.min.time()) + timedelta(hours=1)
+NEW_DAY_NOW = FULL_NOW + timedelta(days=1)  # the appended day's end + 1 h
+NEW_DAY_TABLES = {  # table: (source, time columns moved one day later, the first dating the row)
+    "service_request": ("services", ("submitted_at", "completed_at", "deadline_at")),
+    "review": ("reviews", ("created_at", "rectified_at")),
+}
+FIRST_STEP = "lock + previous snapshot + plan"
+STEPS = (FIRST_STEP, "requests", "reviews", "open bad reviews", "indicators", "bad rows", "publish")
+STEP_LABELS = {"bad rows": "bad rows + units + merge/normalise", "publish": "publish (Arrow encode + write)"}
+WORKER_READS = 5
+GOAL_RATIO, GOAL_PEAK_MB, GOAL_NEW_DAY_S, GOAL_SCALE = 1.3, 1024, 1.0, 10_000_000
+
+
+def redis_server() -> str | None:
+    """The Redis server to measure a worker's load from, if any."""
+    return os.environ.get("ONESCREEN_BENCH_REDIS_URL") or os.environ.get("ONESCREEN_TEST_REDIS_URL") or None
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class MarkedStore(LocalStore):
+    """A LocalStore that notes when publishing starts and ends, so the refresh's steps can be told apart."""
+
+    def __init__(self, folder: Path, marks: list):
+        super().__init__(folder)
+        self.marks = marks
+
+    def publish(self, frames, as_of, meta=None):
+        """Publish as LocalStore does, between two marks."""
+        self.marks.append(("publish", time.perf_counter()))
+        version = super().publish(frames, as_of, meta)
+        self.marks.append(("end", time.perf_counter()))
+        return version
+
+
+def step_seconds(marks: list[tuple[str, float]]) -> dict[str, float]:
+    """Seconds from each mark to the next, by the label of the first."""
+    return {label: later - at for (label, at), (_, later) in pairwise(marks)}
+
+
+def child(url: str, folder: str, now: str, full: bool, out: str) -> None:
+    """Run one refresh in this fresh process and pickle its time, steps, peak memory and SQL to `out`."""
+    city = load_city("harbin")
+    sources = sources_at(url)
+    marks: list[tuple[str, float]] = []
+    statements: list[tuple[str, str, object]] = []
+    event.listen(
+        Engine,
+        "before_cursor_execute",
+        lambda conn, cursor, sql, params, context, many: statements.append((marks[-1][0], sql, params)),
+    )
+    store = MarkedStore(Path(folder), marks)
+    rss_before = rss_mb()
+    marks.append((FIRST_STEP, time.perf_counter()))
+    version = refresh(
+        sources,
+        store,
+        city,
+        datetime.fromisoformat(now),
+        full=full,
+        progress=lambda label: marks.append((label, time.perf_counter())),
+    )
+    seconds = time.perf_counter() - marks[0][1]
+    sources.dispose()
+    if version is None:
+        raise SystemExit(f"refresh did not publish: {store.last_failure()}")
+    result = {
+        "seconds": seconds,
+        "steps": step_seconds(marks),
+        "rss_before_mb": rss_before,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "statements": statements,
+    }
+    Path(out).write_bytes(pickle.dumps(result))
+
+
+def refresh_in_child(url: str, folder: Path, now: datetime, full: bool) -> dict:
+    """Refresh in a fresh Python process (as `python -m dashboard refresh` would) and return what it measured."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.pickle"
+        args = [url, str(folder), now.isoformat(), str(full), str(out)]
+        subprocess.run([sys.executable, "-m", "bench.refresh", "--child", *args], check=True, cwd=ROOT)
+        return pickle.loads(out.read_bytes())
+
+
+def replay(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
+    """Seconds per refresh step for the engine to run the recorded statements and hand over every row, bare:
+    the same SQL text and parameters on a raw DBAPI cursor, rows fetched as tuples, no pandas."""
+    engine = create_engine(url)
+    raw = engine.raw_connection()
+    seconds = dict.fromkeys(STEPS, 0.0)
+    try:
+        cursor = raw.cursor()
+        for step, sql, params in statements:
+            start = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            seconds[step] += time.perf_counter() - start
+        cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
+        engine.dispose()
+    return seconds
+
+
+def next_day(column, dialect: str):
+    """A timestamp column one day later, in the engine's own storage format (NULL stays NULL)."""
+    if dialect == "sqlite":
+        return func.strftime("%Y-%m-%d %H:%M:%S.000000", column, "+1 day")
+    return column + timedelta(days=1)
+
+
+def append_new_day(url: str) -> dict[str, int]:
+    """Copy the last day's requests and reviews one day later with new ids (INSERT ... SELECT, indexes kept
+    in place as with rows arriving one by one); return rows added per table."""
+    sources = sources_at(url)
+    start = datetime.combine(END, datetime.min.time())
+    added = {}
+    for name, (source, times) in NEW_DAY_TABLES.items():
+        engine, table = sources.engine(source), sources.table(source, name)
+        dialect = engine.dialect.name
+        moved = {
+            c.name: next_day(c, dialect) if c.name in times else (c + literal("N") if c.name.endswith("_id") else c)
+            for c in table.columns
+        }
+        last_day = select(*[moved[c.name].label(c.name) for c in table.columns]).where(
+            table.c[times[0]] >= start, table.c[times[0]] < start + timedelta(days=1)
+        )
+        with engine.begin() as conn:
+            added[name] = conn.execute(select(func.count()).select_from(last_day.subquery())).scalar_one()
+            conn.execute(insert(table).from_select(list(moved), last_day))
+    sources.dispose()
+    return added
+
+
+def snapshot_bytes(folder: Path) -> int:
+    """Bytes of the current version's files in a LocalStore folder."""
+    version = LocalStore(folder).current_version()
+    return sum(p.stat().st_size for p in (folder / f"v{version:08d}").iterdir())
+
+
+def worker_load(open_store) -> float:
+    """Median seconds for a fresh SnapshotReader to read and decode the current snapshot."""
+    seconds = []
+    for _ in range(WORKER_READS):
+        reader = SnapshotReader(open_store())
+        start = time.perf_counter()
+        snap = reader.get()
+        seconds.append(time.perf_counter() - start)
+        assert snap is not None and snap.frames
+    return statistics.median(seconds)
+
+
+def redis_load(url: str, folder: Path) -> tuple[float, int]:
+    """Publish the current snapshot to Redis under a unique prefix, time a worker's load, delete it again;
+    return the median seconds and the bytes stored."""
+    prefix = f"onescreen-bench-{uuid.uuid4().hex[:10]}"
+    snap = LocalStore(folder).current()
+    store = RedisStore(url, prefix)
+    try:
+        store.publish(snap.frames, snap.as_of, snap.meta)
+        size = sum(len(v) for v in store.client.hgetall(store._key("snap", store.current_version())).values())
+        return worker_load(lambda: RedisStore(url, prefix)), size
+    finally:
+        for key in store.client.scan_iter(f"{prefix}:*"):
+            store.client.delete(key)
+
+
+def verdict(value: float, goal: float, applies: bool) -> str:
+    """'met' or 'missed by N%' where the goal applies to this run, else why it does not."""
+    if not applies:
+        return "(goal is for 10M)"
+    return "met" if value <= goal else f"MISSED by {100 * (value / goal - 1):.0f}%"
+
+
+def print_report(engine: str, scale: int, figures: dict) -> None:
+    """One table of figures beside their goals, then where the time of each refresh went."""
+    full, new_day, bare_full, bare_new = (figures[k] for k in ("full", "new_day", "bare_full", "bare_new"))
+    ratio = full["seconds"] / sum(bare_full.values())
+    at_goal_scale = scale >= GOAL_SCALE
+    new_day_goal = at_goal_scale and engine == "postgresql"
+    rows = [
+        ("demo load (run_demo, not a goal)", f"{figures['load_s']:.1f} s", "", ""),
+        ("full refresh", f"{full['seconds']:.2f} s", "", ""),
+        ("bare SQL, same statements", f"{sum(bare_full.values()):.2f} s", "", ""),
+        ("full refresh / bare SQL", f"{ratio:.2f}x", f"<= {GOAL_RATIO}x", verdict(ratio, GOAL_RATIO, True)),
+        ("refresh peak RSS (ru_maxrss)", f"{full['peak_mb']:,.0f} MiB", f"<= {GOAL_PEAK_MB} MiB",
+         verdict(full["peak_mb"], GOAL_PEAK_MB, at_goal_scale)),
+        ("  of which before the refresh", f"{full['rss_before_mb']:,.0f} MiB", "", ""),
+        (f"one new day (+{figures['added']:,} rows), incremental", f"{new_day['seconds']:.2f} s",
+         f"<= {GOAL_NEW_DAY_S:.0f} s", verdict(new_day["seconds"], GOAL_NEW_DAY_S, new_day_goal)),
+        ("  its bare SQL", f"{sum(bare_new.values()):.2f} s", "", ""),
+        ("  its peak RSS", f"{new_day['peak_mb']:,.0f} MiB", "", ""),
+        ("worker load, LocalStore (median of 5)", f"{1000 * figures['local_s']:.1f} ms", "", ""),
+        ("snapshot size, LocalStore files", f"{figures['local_bytes'] / 1e6:.2f} MB", "", ""),
+    ]
+    if figures.get("redis") is not None:
+        seconds, size = figures["redis"]
+        rows += [("worker load, RedisStore (median of 5)", f"{1000 * seconds:.1f} ms", "", ""),
+                 ("snapshot size, Redis hash values", f"{size / 1e6:.2f} MB", "", "")]
+    else:
+        rows.append(("worker load, RedisStore", "skipped", "", "set ONESCREEN_BENCH_REDIS_URL"))
+    print(f"\n{engine}: {scale:,} requests, {figures['reviews']:,} reviews")
+    print(f"{'figure':<44}{'measured':>14}  {'goal':<14}{'verdict'}")
+    for label, value, goal, note in rows:
+        print(f"{label:<44}{value:>14}  {goal:<14}{note}")
+    print(f"\n{'seconds per step':<44}{'full':>9}{'bare SQL':>10}{'new day':>10}{'bare SQL':>10}")
+    for step in STEPS:
+        cells = [full["steps"].get(step, 0), bare_full[step], new_day["steps"].get(step, 0), bare_new[step]]
+        text = [f"{v:.2f}" if v or i % 2 == 0 else "-" for i, v in enumerate(cells)]
+        print(f"{STEP_LABELS.get(step, step):<44}{text[0]:>9}{text[1]:>10}{text[2]:>10}{text[3]:>10}")
+    totals = [full["seconds"], sum(bare_full.values()), new_day["seconds"], sum(bare_new.values())]
+    print(f"{'total':<44}{totals[0]:>9.2f}{totals[1]:>10.2f}{totals[2]:>10.2f}{totals[3]:>10.2f}")
+
+
+def measure(url: str, scale: int, seed: int, redis_url: str | None) -> dict:
+    """Load the demo, refresh in full, run its SQL bare, append a day, refresh it, and read the snapshot."""
+    sources = sources_at(url)
+    start = time.perf_counter()
+    result = run_demo(sources, load_city("harbin"), scale=scale, seed=seed, end=END, bad_share=0.002)
+    figures = {"load_s": time.perf_counter() - start, "reviews": result.rows["review"]}
+    sources.dispose()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "snapshots"
+        figures["full"] = refresh_in_child(url, folder, FULL_NOW, full=True)
+        figures["bare_full"] = replay(url, figures["full"]["statements"])
+        figures["added"] = sum(append_new_day(url).values())
+        figures["new_day"] = refresh_in_child(url, folder, NEW_DAY_NOW, full=False)
+        figures["bare_new"] = replay(url, figures["new_day"]["statements"])
+        figures["local_s"] = worker_load(lambda: LocalStore(folder))
+        figures["local_bytes"] = snapshot_bytes(folder)
+        figures["redis"] = redis_load(redis_url, folder) if redis_url else None
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print, per engine, the refresh figures beside their goals."""
+    parser = argparse.ArgumentParser(prog="python -m bench refresh", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1_000_000, help="service requests to generate")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    args = parser.parse_args(argv)
+    engines = args.engines.split(",")
+    redis_url = redis_server()
+    if "sqlite" in engines:
+        with scratch_sqlite() as url:
+            print_report("sqlite", args.scale, measure(url, args.scale, args.seed, redis_url))
+    server = postgres_server()
+    if "postgresql" in engines and server is None:
+        print("\npostgresql: skipped, set ONESCREEN_BENCH_POSTGRES_URL or ONESCREEN_TEST_POSTGRES_URL")
+    elif "postgresql" in engines:
+        with scratch_postgresql(server) as url:
+            print_report("postgresql", args.scale, measure(url, args.scale, args.seed, redis_url))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        url, folder, now, full, out = sys.argv[2:7]
+        child(url, folder, now, full == "True", out)
+    else:
+        main(sys.argv[1:])

@@ -1,0 +1,87 @@
+"""The city overview as data: everything the page draws for one metric and period, from the metric table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard import balance
+from dashboard.composite import composite, ranking
+from dashboard.metrics import CATALOGUE, CITY
+
+# Counts whose size mostly reflects a unit's size: balance indices are computed unweighted for these.
+EXTENSIVE = {"requests", "reviews", "open_backlog", "overdue_bad_reviews", "population"}
+
+
+@dataclass(frozen=True)
+class OverviewModel:
+    """Frames for every chart of the overview."""
+
+    values: pd.DataFrame  # code, value (one row per unit)
+    city_value: float
+    lorenz: pd.DataFrame  # population_share, value_share
+    trend: pd.DataFrame  # balance_table over every period
+    verdict: balance.Trend
+    weighted: bool
+    composite: pd.DataFrame  # per unit: dimension scores, composite, rank, change
+    city_profile: pd.Series  # the city's dimension scores on the same scale
+
+
+def weighted_for(metric: str) -> bool:
+    """Balance of intensive metrics (rates, per-capita, means) is population-weighted; of counts, not."""
+    return metric not in EXTENSIVE
+
+
+def previous_period(periods: list[str], period: str) -> str | None:
+    """The period before `period` in a sorted list."""
+    i = periods.index(period) if period in periods else -1
+    return periods[i - 1] if i > 0 else None
+
+
+def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, weights: dict | None = None):
+    """The overview for a metric and period; `table` is metrics.metric_table for one granularity."""
+    if metric not in CATALOGUE:
+        raise KeyError(metric)
+    periods = sorted(table.index.get_level_values("period").unique())
+    if period not in periods:
+        raise KeyError(period)
+    groups = units.set_index("code")["group"]
+    current = table.xs(period, level="period")
+    per_unit = current.drop(index=CITY, errors="ignore").reindex(units["code"])
+    values = pd.DataFrame({"code": per_unit.index, "value": per_unit[metric].to_numpy()})
+    weighted = weighted_for(metric)
+
+    long = table[[metric, "population"]].drop(index=CITY, level="unit", errors="ignore").reset_index()
+    long["group"] = long["unit"].map(groups)
+    trend = balance.balance_table(long, metric, "population", "group", "period")
+    index_col = "gini_weighted" if weighted else "gini"
+    yearly = len(periods[0]) == 4
+    verdict = balance.converging(trend.set_index("period")[index_col], periods_per_year=1 if yearly else 12)
+
+    known = per_unit[metric].notna()
+    lorenz = (
+        balance.lorenz(per_unit.loc[known, metric], per_unit.loc[known, "population"] if weighted else None)
+        if known.sum() >= 2
+        else pd.DataFrame({"population_share": [0.0, 1.0], "value_share": [0.0, 1.0]})
+    )
+
+    scores = composite(current, weights)
+    units_scores = scores.drop(index=CITY, errors="ignore")
+    before = previous_period(periods, period)
+    previous = None
+    if before is not None:
+        previous = composite(table.xs(before, level="period"), weights).drop(index=CITY, errors="ignore")
+    ranks = ranking(units_scores["composite"], previous["composite"] if previous is not None else None)
+    comp = units_scores.join(ranks[["rank", "change"]])
+    city_profile = scores.loc[CITY] if CITY in scores.index else pd.Series(dtype="float64")
+    return OverviewModel(
+        values=values,
+        city_value=float(current.loc[CITY, metric]) if CITY in current.index else float("nan"),
+        lorenz=lorenz,
+        trend=trend,
+        verdict=verdict,
+        weighted=weighted,
+        composite=comp,
+        city_profile=city_profile,
+    )
