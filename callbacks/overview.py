@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
+from plotly.io.json import to_json_plotly
 
 from callbacks.context import page_lang, prefix, runtime
 from callbacks.registry import page_callback
@@ -32,6 +34,11 @@ def granularity_of(period) -> str:
 def fmt_value(value: float, spec: str) -> str:
     """A metric value as text, '—' when missing."""
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+
+
+def plain(component):
+    """A component tree as the JSON the browser receives, built once so cached answers skip re-encoding."""
+    return json.loads(to_json_plotly(component))
 
 
 def composite_table(model: overview.OverviewModel, names: dict[str, str], lang: str) -> html.Table:
@@ -81,13 +88,24 @@ def update_overview(metric, period, unit, search):
     rt, lang = runtime(), page_lang(search)
     if rt.city.unit(unit) is None:
         raise BadInput(f"unknown unit {unit!r}")
-    snap, table = rt.metric_table(granularity_of(period))
-    if snap is None:
+    granularity = granularity_of(period)
+    _, outputs = rt.memo(("overview", metric, period, unit, lang), lambda snap: overview_outputs(
+        rt, snap, granularity, metric, period, unit, lang))
+    if outputs is None:
         raise BadInput(t("error.no_data", lang))
+    if isinstance(outputs, BadInput):
+        raise outputs
+    return outputs
+
+
+def overview_outputs(rt, snap, granularity, metric, period, unit, lang):
+    """Every output of update_overview, figures as plain dicts (cached per snapshot version and inputs);
+    a BadInput is returned, not raised, so that a bad period is remembered too."""
+    _, table = rt.metric_table(granularity)
     try:
         model = overview.build(table, snap.frames["units"], metric, period)
-    except KeyError as exc:
-        raise BadInput(f"no data for {period!r}") from exc
+    except KeyError:
+        return BadInput(f"no data for {period!r}")
     spec = CATALOGUE[metric]
     unit_text = spec.unit_en if lang == "en" else spec.unit_zh
     label = f"{t(f'metric.{metric}', lang)} ({unit_text})"
@@ -139,14 +157,11 @@ def update_overview(metric, period, unit, search):
     fig_profile = profile_figure(model.composite.loc[unit], model.city_profile, dims, names[unit], t("city.name", lang))
     verdict = t(f"overview.verdict_{model.verdict.verdict}", lang)
     city_text = t("overview.city_value", lang, value=fmt_value(model.city_value, spec.fmt))
+    # Plain JSON values, encoded once here, so that answering from the cache costs no numpy encoding.
+    figures = [json.loads(fig.to_json()) for fig in (fig_map, fig_rank, fig_lorenz, fig_trend, fig_decomp, fig_profile)]
     return (
-        fig_map,
-        fig_rank,
-        fig_lorenz,
-        fig_trend,
-        fig_decomp,
-        fig_profile,
-        composite_table(model, names, lang),
+        *figures,
+        plain(composite_table(model, names, lang)),
         verdict,
         city_text,
         t("overview.explain_lorenz", lang, weighting=weighting),

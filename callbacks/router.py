@@ -7,6 +7,7 @@ from datetime import datetime
 from dash import Input, Output
 
 from callbacks.context import page_lang, prefix, runtime
+from callbacks.overview import plain
 from callbacks.registry import page_callback
 from dashboard.i18n import t
 from dashboard.metrics import latest_complete_period, periods
@@ -34,11 +35,17 @@ def overview_periods(rt, snap) -> tuple[list[str], str | None]:
 
 @page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.URL, "search"))
 def render_page(pathname, search):
-    """The layout of the page a URL names, or a message saying why there is none."""
+    """The layout of the page a URL names, or a message saying why there is none (built once per snapshot
+    version, page and language)."""
     rt, lang, base = runtime(), page_lang(search), prefix()
-    pathname = pathname or base
+    pathname = pathname if isinstance(pathname, str) and pathname else base
+    snap, page = rt.memo(("page", pathname, lang), lambda snap: plain(build_page(rt, snap, pathname, lang, base)))
+    return page if snap is not None else build_page(rt, None, pathname, lang, base)
+
+
+def build_page(rt, snap, pathname: str, lang: str, base: str):
+    """The layout of one page for a snapshot (None before the first one)."""
     route = parse_route(pathname, base)
-    snap = rt.reader.get()
     as_of = snap.as_of if snap else None
     if route.page == "overview":
         periods, default = overview_periods(rt, snap)

@@ -162,6 +162,61 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason.completed_before_submitted": ("办结早于申请", "Completed before submitted"),
     "reason.rectified_before_created": ("整改早于评价", "Rectified before the review"),
     "reason.duplicate_id": ("重复编号", "Duplicate id"),
+    # --- wall screen (/wall) ---
+    "wall.title": ("{city} · 一屏观城", "{city} · One Screen"),
+    "wall.today": ("今日", "Today"),
+    "wall.on_day": ("{date}当日", "On {date}"),
+    "wall.month": ("本月", "This month"),
+    "wall.vs_last_week": ("较上周同日", "vs same day last week"),
+    "wall.vs_last_month": ("较上月同期", "vs same days last month"),
+    "wall.no_comparison": ("无可比数据", "nothing to compare"),
+    "wall.pp": ("{value}个百分点", "{value} pp"),
+    "wall.points": ("{value}分", "{value} pts"),
+    "wall.tile_requests": ("办件量", "Requests"),
+    "wall.tile_online_share": ("网上办理率", "Online share"),
+    "wall.tile_on_time_rate": ("按时办结率", "On-time rate"),
+    "wall.tile_mean_score": ("满意度（平均分 1–5）", "Satisfaction (mean score 1–5)"),
+    "wall.tile_open_bad": ("未整改差评", "Open bad reviews"),
+    "wall.tile_overdue": ("逾期未整改差评", "Overdue bad reviews"),
+    "wall.now": ("当前", "Now"),
+    "wall.open_arrivals": ("今日新增 {today} · 本月新增 {month}", "New today {today} · this month {month}"),
+    "wall.overdue_arrivals": (
+        "今日转逾期 {today} · 本月转逾期 {month}",
+        "Overdue from today {today} · this month {month}",
+    ),
+    "wall.stale_failure": (
+        "数据可能已过时：自 {since} 起刷新失败（{reason}）",
+        "Data may be out of date: refresh failing since {since} ({reason})",
+    ),
+    "wall.stale_old": (
+        "数据已超过 {minutes} 分钟未更新（截至 {since}）",
+        "No new data for over {minutes} min (as of {since})",
+    ),
+    "wall.panel_map": ("本月{metric}分布", "{metric} this month by unit"),
+    "wall.panel_ranking": ("本月{metric}排名", "{metric} this month: ranking"),
+    "wall.panel_trend": ("{metric}均衡指数（按月）", "Balance of {metric} by month"),
+    "wall.alert_title": ("预警", "Alert"),
+    "wall.alert_bad_rate": (
+        "{unit}：本月差评率 {value}（阈值 {threshold}，{reviews} 条评价）",
+        "{unit}: bad-review rate {value} this month (threshold {threshold}, {reviews} reviews)",
+    ),
+    "wall.alert_overdue": (
+        "{unit}：逾期未整改差评 {value} 条（阈值 {threshold}）",
+        "{unit}: {value} overdue bad reviews (threshold {threshold})",
+    ),
+    "wall.alert_more": ("另有 {n} 项预警", "and {n} more"),
+    "wall.note_panels": ("已忽略 panels={value}：可选 {allowed}", "Ignored panels={value}: choose from {allowed}"),
+    "wall.note_dwell": (
+        "已忽略 dwell={value}：应为 {low}–{high} 的整秒数，使用 {default}",
+        "Ignored dwell={value}: whole seconds from {low} to {high}; using {default}",
+    ),
+    "wall.note_poll": (
+        "已忽略 poll={value}：应为 {low}–{high} 秒，使用 {default}",
+        "Ignored poll={value}: seconds from {low} to {high}; using {default}",
+    ),
+    "wall.note_metric": ("已忽略 metric={value}：可选 {allowed}", "Ignored metric={value}: choose from {allowed}"),
+    "wall.note_lang": ("已忽略 lang={value}：可选 zh 或 en", "Ignored lang={value}: use zh or en"),
+    # --- end wall screen ---
 }
 
 

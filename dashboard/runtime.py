@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -18,6 +19,9 @@ from dashboard.sources import Sources
 
 log = logging.getLogger(__name__)
 
+# Results kept per snapshot version (figures, models, metric tables): enough for every page a team looks at.
+MEMO_ENTRIES = 512
+
 
 @dataclass
 class Runtime:
@@ -31,7 +35,7 @@ class Runtime:
     reader: SnapshotReader
     geojson_url: str = "/boundaries.geojson"
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _tables: dict = field(default_factory=dict, repr=False)
+    _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
@@ -48,18 +52,34 @@ class Runtime:
         """Center and zoom that fit the city in a map of this size."""
         return map_view(self.bounds, width_px, height_px)
 
-    def metric_table(self, granularity: str):
-        """metrics.metric_table of the current snapshot for 'month' or 'year', computed once per version."""
+    def memo(self, key: tuple, build):
+        """`build(snapshot)` computed once per snapshot version and key (a bounded LRU emptied when the version
+        changes); returns (snapshot, value), or (None, None) before the first snapshot."""
         snap = self.reader.get()
         if snap is None:
             return None, None
-        key = (snap.version, granularity)
+        full_key = (snap.version, *key)
         with self._cache_lock:
-            if key not in self._tables:
-                as_of = datetime.fromisoformat(snap.meta.get("watermark") or snap.as_of)
-                table = metric_table(snap.frames, granularity, as_of, self.settings.rectification_days)
-                self._tables = {k: v for k, v in self._tables.items() if k[0] == snap.version} | {key: table}
-            return snap, self._tables[key]
+            if full_key in self._memo:
+                self._memo.move_to_end(full_key)
+                return snap, self._memo[full_key]
+        value = build(snap)
+        with self._cache_lock:
+            for stale in [k for k in self._memo if k[0] != snap.version]:
+                del self._memo[stale]
+            self._memo[full_key] = value
+            while len(self._memo) > MEMO_ENTRIES:
+                self._memo.popitem(last=False)
+        return snap, value
+
+    def metric_table(self, granularity: str):
+        """metrics.metric_table of the current snapshot for 'month' or 'year', computed once per version."""
+
+        def build(snap):
+            as_of = datetime.fromisoformat(snap.meta.get("watermark") or snap.as_of)
+            return metric_table(snap.frames, granularity, as_of, self.settings.rectification_days)
+
+        return self.memo(("metric_table", granularity), build)
 
     def refresh_now(self, full: bool = False) -> int | None:
         """Refresh the snapshot from the sources with this runtime's settings."""

@@ -70,6 +70,32 @@ class Settings(BaseSettings):
     late_window_hours: int = Field(
         48, ge=0, description="Rows dated up to this many hours before the last refresh are re-aggregated."
     )
+    # --- wall screen (/wall) ---
+    wall_panels: str = Field(
+        "map,ranking,trend",
+        pattern=r"^\s*(map|ranking|trend)\s*(,\s*(map|ranking|trend)\s*)*$",
+        description="Wall screen playlist: panels shown in turn (map, ranking, trend), comma-separated.",
+    )
+    wall_dwell_seconds: int = Field(20, ge=2, le=3600, description="Seconds each wall panel stays on screen (2-3600).")
+    wall_poll_seconds: float = Field(
+        15.0, ge=0.1, le=3600, description="Seconds between the wall's checks for a new snapshot (0.1-3600)."
+    )
+    wall_metric: Literal["requests", "online_share", "on_time_rate", "mean_score", "good_rate", "bad_rate"] = Field(
+        "online_share", description="Metric of the wall's map, ranking and balance trend."
+    )
+    wall_stale_minutes: int = Field(
+        30, ge=1, le=10080, description="The wall shows a stale badge when its data is older than this (1-10080 min)."
+    )
+    wall_bad_rate_alert: float = Field(
+        0.08, ge=0.0, le=1.0, description="A unit's bad-review rate this month that takes over the wall (0: off)."
+    )
+    wall_min_reviews: int = Field(
+        30, ge=1, description="Reviews a unit needs this month before its bad-review rate can take over the wall."
+    )
+    wall_overdue_alert: int = Field(
+        20, ge=0, description="Overdue bad reviews in one unit that take over the wall (0: off)."
+    )
+    # --- end wall screen ---
     demo_scale: int = Field(
         300_000,
         ge=1_000,

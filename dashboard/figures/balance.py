@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT_FAMILY, GROUP_COLOURS
+from dashboard.figures import FONT_FAMILY, GROUP_COLOURS, TEMPLATE
 
 ACCENT = "#1f5fa8"
 
@@ -13,6 +13,7 @@ ACCENT = "#1f5fa8"
 def _style(fig: go.Figure, **layout) -> go.Figure:
     fig.update_layout(
         font={"family": FONT_FAMILY},
+        template=TEMPLATE,
         margin={"l": 8, "r": 8, "t": 30, "b": 8},
         plot_bgcolor="#ffffff",
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},

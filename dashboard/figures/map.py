@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT_FAMILY
+from dashboard.figures import FONT_FAMILY, TEMPLATE
 
 NO_DATA = "#e3e7ec"
 
@@ -56,6 +56,7 @@ def unit_map(
         map={"style": "white-bg", **view},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         font={"family": FONT_FAMILY},
+        template=TEMPLATE,
         uirevision="unit-map",
     )
     return fig

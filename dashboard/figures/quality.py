@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT_FAMILY
+from dashboard.figures import FONT_FAMILY, TEMPLATE
 
 REASON_COLOURS = {
     "unknown_unit": "#c0392b",
@@ -24,6 +24,7 @@ def _layout(fig: go.Figure, y_title: str) -> go.Figure:
     fig.update_layout(
         barmode="stack",
         font={"family": FONT_FAMILY},
+        template=TEMPLATE,
         margin={"l": 8, "r": 8, "t": 30, "b": 8},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         yaxis={"title": {"text": y_title}, "automargin": True, "rangemode": "tozero"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.figures import FONT_FAMILY, GROUP_COLOURS
+from dashboard.figures import FONT_FAMILY, GROUP_COLOURS, TEMPLATE
 
 
 def ranking_bar(
@@ -44,6 +44,7 @@ def ranking_bar(
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         margin={"l": 8, "r": 8, "t": 30, "b": 8},
         font={"family": FONT_FAMILY},
+        template=TEMPLATE,
         plot_bgcolor="#ffffff",
     )
     return fig

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import plotly.graph_objects as go
 from sqlalchemy import create_engine, text
 
 from app import create_app
 from callbacks.overview import update_overview
 from data_sources.demo import run_demo
 from data_sources.sql import SqlSources
+from tests.figdata import values
 
 
 def test_overview_map_reconciles_with_the_database(db_url, city, make_settings):
@@ -25,8 +27,8 @@ def test_overview_map_reconciles_with_the_database(db_url, city, make_settings):
     assert client.get("/district/230112").status_code == 200
 
     with app.server.test_request_context("/"):
-        fig_map = update_overview("requests", "2026-06", "230102", "")[0]
-    shown = dict(zip(fig_map.data[1].locations, fig_map.data[1].z, strict=True))
+        fig_map = go.Figure(update_overview("requests", "2026-06", "230102", "")[0])
+    shown = dict(zip(fig_map.data[1].locations, values(fig_map.data[1].z), strict=True))
     codes = ", ".join(f"'{c}'" for c in city.codes)
     sql = f"""
         SELECT district_code, COUNT(DISTINCT request_id) FROM service_request
