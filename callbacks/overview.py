@@ -103,7 +103,7 @@ def overview_outputs(rt, snap, granularity, metric, period, unit, lang):
     a BadInput is returned, not raised, so that a bad period is remembered too."""
     _, table = rt.metric_table(granularity)
     try:
-        model = overview.build(table, snap.frames["units"], metric, period)
+        model = overview.build(table, snap.frames["units"], metric, period, rt.settings.weights)
     except KeyError:
         return BadInput(f"no data for {period!r}")
     spec = CATALOGUE[metric]

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     rectification_days: int = Field(
         15, ge=1, le=365, description="Days allowed to rectify a bad review before it counts as overdue."
     )
+    dimension_weights: str = Field(
+        "",
+        description="Weights of the composite index's dimensions, e.g. service=2,satisfaction=1 (unnamed: 1).",
+    )
     refresh_seconds: int = Field(
         300, ge=0, description="Seconds between background refreshes in the server; 0 turns the thread off."
     )
@@ -129,6 +133,18 @@ class Settings(BaseSettings):
             ) from exc
         return value
 
+    @field_validator("dimension_weights")
+    @classmethod
+    def _weights(cls, value: str) -> str:
+        """name=number pairs over the six dimensions, each weight >= 0."""
+        parse_weights(value)
+        return value
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The composite index's dimension weights (1 where not set)."""
+        return parse_weights(self.dimension_weights)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -172,6 +188,29 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when every source is the default SQLite file (demo data may be generated)."""
         return not (self.services_url or self.reviews_url or self.indicators_url)
+
+
+DIMENSION_NAMES = ("service", "satisfaction", "openness", "infrastructure", "talent", "security")
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """'service=2, talent=0.5' -> {'service': 2.0, 'talent': 0.5}; a ValueError says what is wrong."""
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, number = part.partition("=")
+        name = name.strip()
+        if name not in DIMENSION_NAMES:
+            raise ValueError(f"{name!r} is not a dimension ({', '.join(DIMENSION_NAMES)})")
+        try:
+            weight = float(number)
+        except ValueError:
+            raise ValueError(f"weight of {name} must be a number, e.g. {name}=2") from None
+        if not weight >= 0:
+            raise ValueError(f"weight of {name} must be 0 or more")
+        weights[name] = weight
+    if weights and not any(w > 0 for w in {**dict.fromkeys(DIMENSION_NAMES, 1.0), **weights}.values()):
+        raise ValueError("at least one dimension needs a weight above 0")
+    return weights
 
 
 def env_name(field: str) -> str:

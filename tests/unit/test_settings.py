@@ -46,6 +46,9 @@ def test_dotenv_file_is_read(tmp_path):
         ("ONESCREEN_LANGUAGE", "fr"),
         ("ONESCREEN_REDIS_URL", "http://cache:6379"),
         ("ONESCREEN_INDICATORS_URL", "not a url"),
+        ("ONESCREEN_DIMENSION_WEIGHTS", "happiness=3"),
+        ("ONESCREEN_DIMENSION_WEIGHTS", "service=lots"),
+        ("ONESCREEN_DIMENSION_WEIGHTS", "service=0,satisfaction=0,openness=0,infrastructure=0,talent=0,security=0"),
     ],
 )
 def test_bad_value_names_the_variable(monkeypatch, name, value):
@@ -71,3 +74,8 @@ def test_unknown_city_stops_start_up(monkeypatch, capsys, tmp_path):
 
 def test_every_field_has_help():
     assert all(info.description for info in Settings.model_fields.values())
+
+
+def test_dimension_weights_are_parsed(monkeypatch):
+    monkeypatch.setenv("ONESCREEN_DIMENSION_WEIGHTS", " service=2, talent=0.5 ")
+    assert load_settings(_env_file=None).weights == {"service": 2.0, "talent": 0.5}
