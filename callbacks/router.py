@@ -47,17 +47,18 @@ def build_page(rt, snap, pathname: str, lang: str, base: str):
     """The layout of one page for a snapshot (None before the first one)."""
     route = parse_route(pathname, base)
     as_of = snap.as_of if snap else None
+    demo = rt.settings.embedded
     if route.page == "overview":
         periods, default = overview_periods(rt, snap)
-        return overview_layout(rt.city, lang, pathname, base, as_of, periods, default)
+        return overview_layout(rt.city, lang, pathname, base, as_of, periods, default, demo=demo)
     if route.page == "district":
         unit = rt.city.unit(route.code)
         if unit is None:
             return message_page(rt.city, lang, pathname, base, t("error.unknown_unit", lang, code=route.code))
-        return district_layout(rt.city, unit, lang, pathname, base, rt.areas.get(unit.code), as_of)
+        return district_layout(rt.city, unit, lang, pathname, base, rt.areas.get(unit.code), as_of, demo=demo)
     if route.page == "quality":
         if snap is None:
             return message_page(rt.city, lang, pathname, base, t("error.no_data", lang))
         table = summary(snap.frames["quality_counts"], snap.meta.get("source_rows", {}))
-        return quality_layout(rt.city, lang, pathname, base, as_of, table, snap.meta.get("checked_at", ""))
+        return quality_layout(rt.city, lang, pathname, base, as_of, table, snap.meta.get("checked_at", ""), demo=demo)
     return message_page(rt.city, lang, pathname, base, t("error.not_found", lang, path=pathname))

@@ -10,7 +10,15 @@ from layouts.shell import footer, header
 
 
 def district_layout(
-    city: City, unit: Unit, lang: str, pathname: str, prefix: str, area_km2: float | None, as_of: str | None
+    city: City,
+    unit: Unit,
+    lang: str,
+    pathname: str,
+    prefix: str,
+    area_km2: float | None,
+    as_of: str | None,
+    *,
+    demo: bool = True,
 ) -> list:
     """Name, kind, group, population and area of one unit, with a way back."""
     facts = [
@@ -33,5 +41,5 @@ def district_layout(
             ],
             className="content",
         ),
-        footer(city, lang, as_of),
+        footer(city, lang, as_of, demo),
     ]

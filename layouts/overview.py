@@ -46,7 +46,15 @@ def panel(title: str, explain, graph_id: str, style: dict, extra=None) -> html.S
 
 
 def overview_layout(
-    city: City, lang: str, pathname: str, prefix: str, as_of: str | None, periods: list[str], period: str | None
+    city: City,
+    lang: str,
+    pathname: str,
+    prefix: str,
+    as_of: str | None,
+    periods: list[str],
+    period: str | None,
+    *,
+    demo: bool = True,
 ) -> list:
     """The overview page; every figure is filled by callbacks.overview."""
     units = [{"label": u.name(lang), "value": u.code} for u in city.units]
@@ -142,5 +150,5 @@ def overview_layout(
             ],
             className="content",
         ),
-        footer(city, lang, as_of),
+        footer(city, lang, as_of, demo),
     ]

@@ -43,7 +43,15 @@ def column_defs(lang: str) -> list[dict]:
 
 
 def quality_layout(
-    city: City, lang: str, pathname: str, prefix: str, as_of: str | None, summary: pd.DataFrame, checked_at: str
+    city: City,
+    lang: str,
+    pathname: str,
+    prefix: str,
+    as_of: str | None,
+    summary: pd.DataFrame,
+    checked_at: str,
+    *,
+    demo: bool = True,
 ) -> list:
     """The page; figures and the listing are filled by callbacks.quality."""
     tables = [{"label": t("quality.all", lang), "value": ALL}] + [
@@ -114,5 +122,5 @@ def quality_layout(
             ],
             className="content",
         ),
-        footer(city, lang, as_of),
+        footer(city, lang, as_of, demo),
     ]

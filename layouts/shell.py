@@ -50,9 +50,13 @@ def header(city: City, lang: str, pathname: str, prefix: str) -> html.Header:
     )
 
 
-def footer(city: City, lang: str, as_of: str | None) -> html.Footer:
-    """Demo-data notice and how fresh the data is."""
-    parts = [html.Span(t("app.demo_notice", lang, year=city.population_year or "—"), className="demo-notice")]
+def footer(city: City, lang: str, as_of: str | None, demo: bool = True) -> html.Footer:
+    """How fresh the data is, and on the embedded demo a notice that the data is synthetic."""
+    parts = (
+        [html.Span(t("app.demo_notice", lang, year=city.population_year or "—"), className="demo-notice")]
+        if demo
+        else [html.Span()]
+    )
     if as_of:
         parts.append(html.Span(t("data.as_of", lang, as_of=as_of), id=ids.OVERVIEW_AS_OF, className="as-of"))
     return html.Footer(parts, className="app-footer")

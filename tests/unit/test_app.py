@@ -171,3 +171,19 @@ def test_every_page_callback_is_registered(client):
     assert "page.children" in outputs and "url.pathname" in outputs
     assert any("overview-map.figure" in o for o in outputs)
     assert any("quality-grid.rowData" in o for o in outputs)
+
+
+def test_only_the_embedded_demo_says_its_data_is_synthetic(app, make_settings, tmp_path):
+    with app.server.test_request_context("/"):
+        assert "synthetic" in json.dumps(render_page("/", "?lang=en"))
+    url = app.server.extensions["onescreen"].settings.source_url("services")
+    real = create_app(
+        make_settings(
+            data_dir=tmp_path / "other",
+            services_url=url,
+            reviews_url=url.replace("services", "reviews"),
+            indicators_url=url.replace("services", "indicators"),
+        )
+    )
+    with real.server.test_request_context("/"):
+        assert "synthetic" not in json.dumps(render_page("/", "?lang=en"))
