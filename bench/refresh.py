@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import shutil
 import statistics
 import subprocess
 import sys
@@ -84,8 +85,10 @@ def step_seconds(marks: list[tuple[str, float]]) -> dict[str, float]:
     return {label: later - at for (label, at), (_, later) in pairwise(marks)}
 
 
-def child(url: str, folder: str, now: str, full: bool, out: str) -> None:
-    """Run one refresh in this fresh process and pickle its time, steps, peak memory and SQL to `out`."""
+def child(work: Path) -> None:
+    """Run the refresh asked for in work/request.pickle in this fresh process; pickle its time, steps, peak
+    memory and SQL statements to work/result.pickle."""
+    url, folder, now, full = pickle.loads((work / "request.pickle").read_bytes())
     city = load_city("harbin")
     sources = sources_at(url)
     marks: list[tuple[str, float]] = []
@@ -102,7 +105,7 @@ def child(url: str, folder: str, now: str, full: bool, out: str) -> None:
         sources,
         store,
         city,
-        datetime.fromisoformat(now),
+        now,
         full=full,
         progress=lambda label: marks.append((label, time.perf_counter())),
     )
@@ -117,16 +120,16 @@ def child(url: str, folder: str, now: str, full: bool, out: str) -> None:
         "peak_mb": memory_mb("VmHWM"),
         "statements": statements,
     }
-    Path(out).write_bytes(pickle.dumps(result))
+    (work / "result.pickle").write_bytes(pickle.dumps(result))
 
 
 def refresh_in_child(url: str, folder: Path, now: datetime, full: bool) -> dict:
     """Refresh in a fresh Python process (as `python -m dashboard refresh` would) and return what it measured."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.pickle"
-        args = [url, str(folder), now.isoformat(), str(full), str(out)]
-        subprocess.run([sys.executable, "-m", "bench.refresh", "--child", *args], check=True, cwd=ROOT)
-        return pickle.loads(out.read_bytes())
+        work = Path(tmp)
+        (work / "request.pickle").write_bytes(pickle.dumps((url, folder, now, full)))
+        subprocess.run([sys.executable, "-m", "bench.refresh", "--child", str(work)], check=True, cwd=ROOT)
+        return pickle.loads((work / "result.pickle").read_bytes())
 
 
 def replay(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
@@ -213,10 +216,10 @@ def redis_load(url: str, folder: Path) -> tuple[float, int]:
             store.client.delete(key)
 
 
-def verdict(value: float, goal: float, applies: bool) -> str:
-    """'met' or 'missed by N%' where the goal applies to this run, else why it does not."""
+def verdict(value: float, goal: float, applies: bool, scope: str = "10M") -> str:
+    """'met' or 'MISSED by N%' where the goal applies to this run, else what it applies to."""
     if not applies:
-        return "(goal is for 10M)"
+        return f"(goal is for {scope})"
     return "met" if value <= goal else f"MISSED by {100 * (value / goal - 1):.0f}%"
 
 
@@ -235,7 +238,7 @@ def print_report(engine: str, scale: int, figures: dict) -> None:
          verdict(full["peak_mb"], GOAL_PEAK_MB, at_goal_scale)),
         ("  of which before the refresh", f"{full['rss_before_mb']:,.0f} MiB", "", ""),
         (f"one new day (+{figures['added']:,} rows), incremental", f"{new_day['seconds']:.2f} s",
-         f"<= {GOAL_NEW_DAY_S:.0f} s", verdict(new_day["seconds"], GOAL_NEW_DAY_S, new_day_goal)),
+         f"<= {GOAL_NEW_DAY_S:.0f} s", verdict(new_day["seconds"], GOAL_NEW_DAY_S, new_day_goal, "10M on PostgreSQL")),
         ("  its bare SQL", f"{sum(bare_new.values()):.2f} s", "", ""),
         ("  its peak RSS", f"{new_day['peak_mb']:,.0f} MiB", "", ""),
         ("worker load, LocalStore (median of 5)", f"{1000 * figures['local_s']:.1f} ms", "", ""),
@@ -246,8 +249,9 @@ def print_report(engine: str, scale: int, figures: dict) -> None:
         rows += [("worker load, RedisStore (median of 5)", f"{1000 * seconds:.1f} ms", "", ""),
                  ("snapshot size, Redis hash values", f"{size / 1e6:.2f} MB", "", "")]
     else:
-        rows.append(("worker load, RedisStore", "skipped", "", "set ONESCREEN_BENCH_REDIS_URL"))
-    print(f"\n{engine}: {scale:,} requests, {figures['reviews']:,} reviews")
+        rows.append(("worker load, RedisStore", "skipped", "", "set ONESCREEN_BENCH_REDIS_URL (or _TEST_)"))
+    best = f", best of {figures['rounds']} rounds" if figures["rounds"] > 1 else ""
+    print(f"\n{engine}: {scale:,} requests, {figures['reviews']:,} reviews{best}")
     print(f"{'figure':<44}{'measured':>14}  {'goal':<14}{'verdict'}")
     for label, value, goal, note in rows:
         print(f"{label:<44}{value:>14}  {goal:<14}{note}")
@@ -260,20 +264,35 @@ def print_report(engine: str, scale: int, figures: dict) -> None:
     print(f"{'total':<44}{totals[0]:>9.2f}{totals[1]:>10.2f}{totals[2]:>10.2f}{totals[3]:>10.2f}")
 
 
-def measure(url: str, scale: int, seed: int, redis_url: str | None) -> dict:
+def rounds_of(url: str, folder: Path, now: datetime, full: bool, rounds: int) -> tuple[dict, dict[str, float]]:
+    """The fastest of `rounds` refreshes, each followed by its statements run bare, and the fastest bare run.
+
+    An incremental round starts again from the snapshot the folder held before the first round."""
+    start_state = folder.with_name(folder.name + "-start") if folder.exists() else None
+    if start_state is not None:
+        shutil.copytree(folder, start_state)
+    refreshes, bares = [], []
+    for _ in range(rounds):
+        if start_state is not None:
+            shutil.rmtree(folder)
+            shutil.copytree(start_state, folder)
+        refreshes.append(refresh_in_child(url, folder, now, full))
+        bares.append(replay(url, refreshes[-1]["statements"]))
+    return min(refreshes, key=lambda r: r["seconds"]), min(bares, key=lambda b: sum(b.values()))
+
+
+def measure(url: str, scale: int, seed: int, rounds: int, redis_url: str | None) -> dict:
     """Load the demo, refresh in full, run its SQL bare, append a day, refresh it, and read the snapshot."""
     sources = sources_at(url)
     start = time.perf_counter()
     result = run_demo(sources, load_city("harbin"), scale=scale, seed=seed, end=END, bad_share=0.002)
-    figures = {"load_s": time.perf_counter() - start, "reviews": result.rows["review"]}
+    figures = {"load_s": time.perf_counter() - start, "reviews": result.rows["review"], "rounds": rounds}
     sources.dispose()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "snapshots"
-        figures["full"] = refresh_in_child(url, folder, FULL_NOW, full=True)
-        figures["bare_full"] = replay(url, figures["full"]["statements"])
+        figures["full"], figures["bare_full"] = rounds_of(url, folder, FULL_NOW, True, rounds)
         figures["added"] = sum(append_new_day(url).values())
-        figures["new_day"] = refresh_in_child(url, folder, NEW_DAY_NOW, full=False)
-        figures["bare_new"] = replay(url, figures["new_day"]["statements"])
+        figures["new_day"], figures["bare_new"] = rounds_of(url, folder, NEW_DAY_NOW, False, rounds)
         figures["local_s"] = worker_load(lambda: LocalStore(folder))
         figures["local_bytes"] = snapshot_bytes(folder)
         figures["redis"] = redis_load(redis_url, folder) if redis_url else None
@@ -286,23 +305,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=int, default=1_000_000, help="service requests to generate")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each refresh and its bare SQL; best kept")
     args = parser.parse_args(argv)
     engines = args.engines.split(",")
     redis_url = redis_server()
     if "sqlite" in engines:
         with scratch_sqlite() as url:
-            print_report("sqlite", args.scale, measure(url, args.scale, args.seed, redis_url))
+            print_report("sqlite", args.scale, measure(url, args.scale, args.seed, args.rounds, redis_url))
     server = postgres_server()
     if "postgresql" in engines and server is None:
         print("\npostgresql: skipped, set ONESCREEN_BENCH_POSTGRES_URL or ONESCREEN_TEST_POSTGRES_URL")
     elif "postgresql" in engines:
         with scratch_postgresql(server) as url:
-            print_report("postgresql", args.scale, measure(url, args.scale, args.seed, redis_url))
+            print_report("postgresql", args.scale, measure(url, args.scale, args.seed, args.rounds, redis_url))
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        url, folder, now, full, out = sys.argv[2:7]
-        child(url, folder, now, full == "True", out)
+        child(Path(sys.argv[2]))
     else:
         main(sys.argv[1:])
