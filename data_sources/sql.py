@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, create_engine, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.regions import City
@@ -36,7 +37,11 @@ class SqlSources(Sources):
     def engine(self, source: str) -> Engine:
         """The engine of one source, created on first use."""
         if source not in self._engines:
-            self._engines[source] = create_engine(self.urls[source], pool_pre_ping=True)
+            url = make_url(self.urls[source])
+            # PostgreSQL's JIT compiles each large aggregate statement anew: about 1 s per refresh statement
+            # at 10M rows, more than it saves (docs/benchmarks.md).
+            args = {"options": "-c jit=off"} if url.get_backend_name() == "postgresql" else {}
+            self._engines[source] = create_engine(url, pool_pre_ping=True, connect_args=args)
         return self._engines[source]
 
     def table(self, source: str, name: str):
