@@ -27,6 +27,10 @@ STOCK_INDICATORS = (
     "grade_protection_rate",
 )
 FLOW_INDICATORS = ("data_sharing_calls", "security_incidents")
+# Counts shown per 10,000 residents (population itself and a share are not).
+PER_CAPITA_INDICATORS = tuple(
+    c for c in STOCK_INDICATORS + FLOW_INDICATORS if c not in ("population", "grade_protection_rate")
+)
 
 
 @dataclass(frozen=True)
@@ -418,15 +422,7 @@ def derive(comp: pd.DataFrame) -> pd.DataFrame:
     out["rectification_rate"] = _ratio(comp["bad"] - comp["open_bad"], comp["bad"])
     out["rectification_on_time_rate"] = _ratio(comp["rect_on_time_due"], comp["bad_due"])
     out["overdue_bad_reviews"] = comp["overdue"]
-    for code in (
-        "open_datasets",
-        "data_sharing_calls",
-        "g5_base_stations",
-        "self_service_terminals",
-        "digital_staff",
-        "staff_trained",
-        "security_incidents",
-    ):
+    for code in PER_CAPITA_INDICATORS:
         out[f"{code}_per_10k"] = _ratio(comp.get(code, np.nan), pop10k)
     out["grade_protection_rate"] = comp["grade_protection_rate"] if "grade_protection_rate" in comp else np.nan
     return out
