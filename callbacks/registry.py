@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # Modules whose callbacks every app gets; importing one records its callbacks.
-PAGE_MODULES = ("callbacks.router", "callbacks.overview", "callbacks.quality")
+PAGE_MODULES = ("callbacks.router", "callbacks.overview", "callbacks.quality", "callbacks.wall")
 
 _CALLBACKS: list[tuple[tuple, dict, object]] = []
 

@@ -9,6 +9,7 @@ from dash import Input, Output
 from callbacks.context import page_lang, prefix, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
+from callbacks.wall import wall_page
 from dashboard.i18n import t
 from dashboard.metrics import latest_complete_period, periods
 from dashboard.quality import summary
@@ -39,6 +40,8 @@ def render_page(pathname, search):
     version, page and language)."""
     rt, lang, base = runtime(), page_lang(search), prefix()
     pathname = pathname if isinstance(pathname, str) and pathname else base
+    if parse_route(pathname, base).page == "wall":
+        return wall_page(search)  # full screen, no light header; its query (playlist, dwell) shapes it
     snap, page = rt.memo(("page", pathname, lang), lambda snap: plain(build_page(rt, snap, pathname, lang, base)))
     return page if snap is not None else build_page(rt, None, pathname, lang, base)
 

@@ -169,6 +169,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall.month": ("本月", "This month"),
     "wall.vs_last_week": ("较上周同日", "vs same day last week"),
     "wall.vs_last_month": ("较上月同期", "vs same days last month"),
+    "wall.last_week_count": ("上周同日全天 {value}", "Same day last week: {value} all day"),
     "wall.no_comparison": ("无可比数据", "nothing to compare"),
     "wall.pp": ("{value}个百分点", "{value} pp"),
     "wall.points": ("{value}分", "{value} pts"),

@@ -15,7 +15,7 @@ class Route:
 
 
 def parse_route(pathname: str | None, prefix: str = "/") -> Route:
-    """Map a URL path (below the app's prefix) to a page: overview, district or not_found."""
+    """Map a URL path (below the app's prefix) to a page: overview, quality, wall, district or not_found."""
     path = pathname or prefix
     if path.startswith(prefix):
         path = "/" + path[len(prefix):]
@@ -24,6 +24,8 @@ def parse_route(pathname: str | None, prefix: str = "/") -> Route:
         return Route("overview")
     if parts == ["quality"]:
         return Route("quality")
+    if parts == ["wall"]:
+        return Route("wall")
     if len(parts) == 2 and parts[0] == "district":
         return Route("district", parts[1])
     return Route("not_found")

@@ -29,13 +29,10 @@ OVERVIEW_LORENZ_EXPLAIN = "overview-lorenz-explain"
 
 # --- wall screen (/wall) ---
 WALL_ROOT = "wall"
-WALL_CONFIG = "wall-config"
 WALL_VIEWPORT = "wall-viewport"
 WALL_VERSION = "wall-version"
 WALL_DRAWN = "wall-drawn"
 WALL_POLL = "wall-poll"
-WALL_ROTATE = "wall-rotate"
-WALL_TICK = "wall-tick"
 WALL_CLOCK = "wall-clock"
 WALL_AS_OF = "wall-as-of"
 WALL_BADGE = "wall-badge"
@@ -47,10 +44,9 @@ WALL_TREND = "wall-trend"
 WALL_VERDICT = "wall-verdict"
 WALL_ALERT = "wall-alert"
 WALL_NOTES = "wall-notes"
-WALL_PANEL = "wall-panel"
 
 
-def wall_panel(name: str) -> dict:
-    """The id of one rotating wall panel (map, ranking, trend)."""
-    return {"type": WALL_PANEL, "name": name}
+def wall_panel(name: str) -> str:
+    """The id of one rotating wall panel (map, ranking, trend); assets/wall.js builds the same."""
+    return f"wall-panel-{name}"
 # --- end wall screen ---

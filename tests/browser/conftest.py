@@ -65,3 +65,22 @@ def page(browser):
 def outside(urls: list[str]) -> list[str]:
     """The URLs that leave this machine: any network scheme to a host other than 127.0.0.1."""
     return [u for u in urls if urlsplit(u).scheme not in ("blob", "data") and urlsplit(u).hostname != "127.0.0.1"]
+
+
+@pytest.fixture(scope="module")
+def wall_server(tmp_path_factory):
+    """A separate embedded demo for wall tests that change its data: no refresh thread, so the test decides
+    when a snapshot is published or a refresh fails. Yields url, runtime and data_dir."""
+    from types import SimpleNamespace
+
+    data_dir = tmp_path_factory.mktemp("wall-data")
+    settings = Settings(_env_file=None, data_dir=data_dir, demo_scale=20_000, refresh_seconds=0)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(
+        url=f"http://127.0.0.1:{server.server_port}", runtime=app.server.extensions["onescreen"], data_dir=data_dir
+    )
+    server.shutdown()
+    thread.join(timeout=10)

@@ -18,6 +18,7 @@ from dashboard.routes import Route, parse_route, query_lang
         ("/app/", "/app/", Route("overview")),
         ("/district", "/", Route("not_found")),
         ("/district/230102/extra", "/", Route("not_found")),
+        ("/wall", "/", Route("wall")),
         ("/wall-of-text", "/", Route("not_found")),
     ],
 )
