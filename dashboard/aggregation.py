@@ -46,6 +46,17 @@ class Cutoff:
         """First day of the month of a day."""
         return None if day is None else day.replace(day=1)
 
+    def scope_start(self, day: date | None) -> datetime | None:
+        """Midnight of the first day of the month of a cutoff day: where the rows read by a refresh begin."""
+        return None if day is None else datetime.combine(self.month_start(day), datetime.min.time())
+
+    @property
+    def since(self) -> dict[str, datetime] | None:
+        """Fact table -> first datetime read by this refresh (None for a full refresh)."""
+        if self.full:
+            return None
+        return {"service_request": self.scope_start(self.request_day), "review": self.scope_start(self.review_day)}
+
 
 def plan(watermark: datetime | None, late_hours: int, rectification_days: int) -> Cutoff:
     """The cutoff of the next refresh: full without a watermark, else the watermark minus the late window.
@@ -216,7 +227,7 @@ def request_scope(cutoff: Cutoff):
     """restrict(columns) for requests: id groups with a submission or a finish from the cutoff on."""
     if cutoff.full:
         return None
-    start = datetime.combine(Cutoff.month_start(cutoff.request_day), datetime.min.time())
+    start = cutoff.since["service_request"]
     return lambda c: or_(c.submitted_at >= start, c.completed_at >= start)
 
 
@@ -224,7 +235,7 @@ def review_scope(cutoff: Cutoff):
     """restrict(columns) for reviews: id groups with a review from the cutoff on."""
     if cutoff.full:
         return None
-    start = datetime.combine(Cutoff.month_start(cutoff.review_day), datetime.min.time())
+    start = cutoff.since["review"]
     return lambda c: c.created_at >= start
 
 

@@ -140,13 +140,6 @@ def aggregate(
         "district_indicator", agg.indicator_statement(sources.clean("district_indicator", codes, now).c)
     )
     step("bad rows")
-    since = None
-    if not cutoff.full:
-        months = {
-            k: datetime.combine(agg.Cutoff.month_start(d), datetime.min.time())
-            for k, d in (("service_request", cutoff.request_day), ("review", cutoff.review_day))
-        }
-        since = months
     frames = {
         "req_day": combine(req["req_day.submitted"], req["req_day.finished"], KEYS["req_day"]),
         "req_item_month": combine(
@@ -158,8 +151,8 @@ def aggregate(
         "open_bad": open_bad,
         "indicators": indicators,
         "units": sources.read_units(),
-        "quality_counts": sources.bad_row_counts(codes, now, since),
-        "quality_rows": sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, since),
+        "quality_counts": sources.bad_row_counts(codes, now, cutoff.since),
+        "quality_rows": sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, cutoff.since),
     }
     return frames
 

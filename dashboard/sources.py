@@ -26,10 +26,6 @@ class Sources(ABC):
         """Per source: None when it answers, else a short reason."""
 
     @abstractmethod
-    def row_counts(self) -> dict[str, int]:
-        """All rows, good and bad, per fact table."""
-
-    @abstractmethod
     def bad_row_counts(self, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
         """Bad rows per source, table, reason and month ('' for no usable date), counted in the source;
         with `since` (table -> first datetime) only rows dated from then on, or undated."""

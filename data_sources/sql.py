@@ -114,10 +114,6 @@ class SqlSources(Sources):
         for engine in self._engines.values():
             engine.dispose()
 
-    def row_counts(self) -> dict[str, int]:
-        """All rows, good and bad, per fact table."""
-        return self._guarded(quality.row_counts, self)
-
     def bad_row_counts(self, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
         """Bad rows per source, table, reason and month, counted by the source databases."""
         return self._guarded(quality.bad_row_counts, self, codes, now, since)
