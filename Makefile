@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test test-unit lint bench browser-deps boundaries clean
+.PHONY: run test test-moved-clock test-unit lint bench system-deps boundaries clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
@@ -23,11 +23,19 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.python-ok
 run: $(VENV)/.installed-run
 	$(PY) app.py
 
-browser-deps:
-	@bash tools/ensure_browser.sh
+system-deps:
+	@bash tools/ensure_system_deps.sh
 
-test: $(VENV)/.installed-dev browser-deps
+test: $(VENV)/.installed-dev system-deps
 	SE_OFFLINE=true $(PY) -m pytest
+
+# The unit and integration tiers with the process clock moved years ahead and the machine in another time zone:
+# proof that no test depends on the date. SQLite only: a database server keeps its own clock.
+MOVED_CLOCK ?= 2031-06-01 12:00:00
+test-moved-clock: $(VENV)/.installed-dev system-deps
+	env -u ONESCREEN_TEST_POSTGRES_URL -u ONESCREEN_TEST_MARIADB_URL -u ONESCREEN_TEST_REDIS_URL \
+		-u ONESCREEN_TEST_REQUIRE_SERVERS TZ=America/New_York \
+		faketime '$(MOVED_CLOCK)' $(PY) -m pytest -p no:cacheprovider tests/unit tests/integration
 
 test-unit: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/unit

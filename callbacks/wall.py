@@ -4,7 +4,6 @@ changes. Rotation, clock and the screen size live in the browser (assets/wall.js
 from __future__ import annotations
 
 import json
-import time
 
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
@@ -13,7 +12,6 @@ from callbacks.context import page_lang, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from dashboard import wall as model
-from dashboard.clock import local_now
 from dashboard.errors import BadInput
 from dashboard.figures.wall import BAD_SCALE, GOOD_SCALE, wall_map, wall_ranking, wall_trend
 from dashboard.i18n import t
@@ -44,7 +42,7 @@ def options(search: str | None, lang: str) -> tuple[model.WallOptions, list[str]
 
 def badge_text(rt, snap, lang: str) -> str:
     """The stale badge's text ('' when the data is fresh): a failed refresh, or data older than the limit."""
-    now = local_now(rt.settings.timezone)
+    now = rt.clock.now()
     try:
         failure = rt.store.last_failure()
     except Exception as exc:  # noqa: BLE001 - an unreachable store is itself a reason the data may be stale
@@ -141,13 +139,13 @@ def draw_wall(_version, viewport, search):
     rt, lang = runtime(), page_lang(search)
     opts, _ = options(search, lang)
     screen = screen_of(viewport)
-    today = local_now(rt.settings.timezone).date()
+    today = rt.clock.today()
     key = ("wall", lang, opts.metric, screen["w"], screen["h"], today)
     snap, parts = rt.memo(key, lambda snap: wall_parts(rt, snap, lang, opts.metric, screen, today))
     if snap is None:
         raise BadInput(t("error.no_data", lang))
     as_of_ms, old_text, *outputs = parts
-    fresh = {"asOf": as_of_ms, "server": int(time.time() * 1000), "old": old_text}
+    fresh = {"asOf": as_of_ms, "server": rt.clock.epoch_ms(), "old": old_text}
     return (*outputs, json.dumps(fresh, ensure_ascii=False))
 
 

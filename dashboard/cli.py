@@ -38,7 +38,7 @@ def cmd_demo(args) -> int:
         city,
         scale=args.scale or settings.demo_scale,
         seed=settings.demo_seed if args.seed is None else args.seed,
-        end=args.end or date.today() - timedelta(days=1),
+        end=args.end or settings.clock().today() - timedelta(days=1),
         bad_share=settings.demo_bad_share if args.bad_share is None else args.bad_share,
         progress=_progress,
     )
@@ -56,7 +56,6 @@ def cmd_refresh(args) -> int:
     """Refresh the snapshot the server reads (the data folder's store, or Redis) and say what happened."""
     import time
 
-    from dashboard.clock import local_now
     from dashboard.refresh import refresh
     from dashboard.snapshot import open_store
     from data_sources.embedded import prepare_embedded, sources_for
@@ -73,7 +72,7 @@ def cmd_refresh(args) -> int:
         sources,
         store,
         city,
-        local_now(settings.timezone),
+        settings.clock().now(),
         rectification_days=settings.rectification_days,
         late_hours=settings.late_window_hours,
         full=args.full,
@@ -92,7 +91,6 @@ def cmd_refresh(args) -> int:
 
 def cmd_check(args) -> int:
     """Print bad-row counts per source and reason, and the first rows of the listing."""
-    from dashboard.clock import local_now
     from data_sources.embedded import sources_for
     from data_sources.quality import format_report
 
@@ -104,7 +102,7 @@ def cmd_check(args) -> int:
         print("".join(f"  {p}\n" for p in problems))
         if problems:
             return 1
-    print(format_report(sources, city, local_now(settings.timezone), limit=args.limit))
+    print(format_report(sources, city, settings.clock().now(), limit=args.limit))
     return 0
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from dashboard.clock import local_now
+from dashboard.clock import Clock
 from dashboard.metrics import metric_table
 from dashboard.refresh import refresh
 from dashboard.regions import City, areas, bounds, map_view
@@ -33,10 +33,15 @@ class Runtime:
     sources: Sources
     store: object
     reader: SnapshotReader
+    clock: Clock | None = None
     geojson_url: str = "/boundaries.geojson"
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self):
+        if self.clock is None:
+            self.clock = self.settings.clock()
 
     @cached_property
     def areas(self) -> dict[str, float]:
@@ -87,7 +92,7 @@ class Runtime:
             self.sources,
             self.store,
             self.city,
-            local_now(self.settings.timezone),
+            self.clock.now(),
             rectification_days=self.settings.rectification_days,
             late_hours=self.settings.late_window_hours,
             full=full,

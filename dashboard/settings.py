@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dashboard.clock import Clock
 
 ENV_PREFIX = "ONESCREEN_"
 
@@ -56,6 +59,11 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "Asia/Shanghai",
         description="IANA time zone of the sources' naive timestamps; days and months are cut in it.",
+    )
+    now: datetime | None = Field(
+        None,
+        description="A fixed local time taken as now (YYYY-MM-DDTHH:MM:SS), for tests and reproducible screenshots."
+        " Empty: the machine's clock.",
     )
     mapping_file: Path | None = Field(
         None,
@@ -156,6 +164,24 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("not an IANA time zone, e.g. Asia/Shanghai") from exc
         return value
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _empty_now_is_none(cls, value):
+        """Treat an empty time as 'use the machine's clock'."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("now")
+    @classmethod
+    def _naive_local(cls, value: datetime | None) -> datetime | None:
+        """A fixed now is a local time in `timezone`, without an offset."""
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("give a local time without an offset, e.g. 2026-06-15T10:30:00")
+        return value
+
+    def clock(self) -> Clock:
+        """A clock for these settings: the city's time zone, fixed where `now` is set."""
+        return Clock(self.timezone, self.now)
 
     @field_validator("mapping_file", mode="before")
     @classmethod

@@ -16,7 +16,6 @@ import os
 import shutil
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -53,11 +52,6 @@ def encode_frame(frame: pd.DataFrame) -> bytes:
 def decode_frame(data: bytes) -> pd.DataFrame:
     """Arrow IPC stream bytes back to a frame."""
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pandas()
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class InProcessStore:

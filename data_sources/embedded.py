@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -48,7 +47,7 @@ def prepare_embedded(settings: Settings, city: City) -> SqlSources:
     sources.write_reference(city)
     if not has_demo_data(sources):
         # Up to yesterday: rows later today would lie ahead of the clock and count as future_time bad rows.
-        end = datetime.now(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
+        end = settings.clock().today() - timedelta(days=1)
         print(
             f"One Screen, first start: generating SYNTHETIC demo data ({settings.demo_scale:,} requests up to {end},"
             f" seed {settings.demo_seed}) into {settings.data_dir}",

@@ -15,7 +15,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from dashboard.settings import Settings
+from tests.conftest import fixed_settings
 
 CHROMIUM = os.environ.get("ONESCREEN_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -28,7 +28,7 @@ FLAGS = [
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The embedded demo served on a free port of 127.0.0.1; yields its base URL."""
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("data"), demo_scale=20_000)
+    settings = fixed_settings(data_dir=tmp_path_factory.mktemp("data"), demo_scale=20_000)
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -42,7 +42,7 @@ def live_server(tmp_path_factory):
 def browser():
     """One Chromium for the session."""
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser-deps` (apt-get install chromium)")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make system-deps` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -74,7 +74,7 @@ def wall_server(tmp_path_factory):
     from types import SimpleNamespace
 
     data_dir = tmp_path_factory.mktemp("wall-data")
-    settings = Settings(_env_file=None, data_dir=data_dir, demo_scale=20_000, refresh_seconds=0)
+    settings = fixed_settings(data_dir=data_dir, demo_scale=20_000, refresh_seconds=0)
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

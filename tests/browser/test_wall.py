@@ -10,10 +10,10 @@ import statistics
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from tests.browser.conftest import outside
+from tests.frames import with_overdue
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -188,23 +188,6 @@ def test_the_browser_says_the_data_is_old_when_the_server_is_unreachable(browser
         page.context.close()
 
 
-def with_overdue(frames: dict, unit: str, n: int) -> dict:
-    """The frames with `n` more open bad reviews in a unit, created 60 days ago (so all overdue)."""
-    open_bad = frames["open_bad"]
-    extra = pd.DataFrame(
-        {
-            "review_id": [f"TEST{i:05d}" for i in range(n)],
-            "unit": unit,
-            "department_code": "GAJ",
-            "item_code": "GAJ-01",
-            "channel": "window",
-            "score": 1,
-            "created_at": pd.Timestamp.now().floor("s") - pd.Timedelta(days=60),
-        }
-    ).astype(open_bad.dtypes.to_dict())
-    return {**frames, "open_bad": pd.concat([open_bad, extra], ignore_index=True)}
-
-
 def test_an_alert_takes_over_while_a_unit_breaches_a_threshold(browser, wall_server):
     rt = wall_server.runtime
     page = new_page(browser, 1920, 1080)
@@ -212,7 +195,7 @@ def test_an_alert_takes_over_while_a_unit_breaches_a_threshold(browser, wall_ser
     try:
         open_wall(page, wall_server.url, "?poll=0.3")
         assert page.locator("#wall-alert.active").count() == 0
-        breached = rt.store.publish(with_overdue(snap.frames, "230104", 25), snap.as_of, snap.meta)
+        breached = rt.store.publish(with_overdue(snap.frames, "230104", 25, rt.clock.now()), snap.as_of, snap.meta)
         page.wait_for_function(f"() => document.getElementById('wall-drawn').textContent === '{breached}'")
         alert = page.locator("#wall-alert.active")
         alert.wait_for()

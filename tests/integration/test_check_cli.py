@@ -6,6 +6,7 @@ from sqlalchemy import insert
 
 from dashboard.cli import main
 from data_sources.sql import SqlSources
+from tests.conftest import fixed_env
 from tests.integration.test_quality import BAD, GOOD
 
 
@@ -16,8 +17,8 @@ def test_check_prints_every_reason_with_its_count(tmp_path, monkeypatch, capsys,
     for table in GOOD:
         with src.engine(src.source_of(table)).begin() as conn:
             conn.execute(insert(src.table(src.source_of(table), table)), GOOD[table] + list(BAD[table].values()))
-    for name in ("SERVICES", "REVIEWS", "INDICATORS"):
-        monkeypatch.setenv(f"ONESCREEN_{name}_URL", url)
+    for name, value in fixed_env(services_url=url, reviews_url=url, indicators_url=url).items():
+        monkeypatch.setenv(name, value)
     assert main(["check", "--limit", "5"]) == 0
     out = capsys.readouterr().out
     assert "services.service_request: 9 rows, 6 bad" in out

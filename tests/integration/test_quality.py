@@ -9,8 +9,9 @@ from sqlalchemy import insert, select
 
 from data_sources.quality import REASONS, bad_row_counts, bad_row_listing, clean, format_report, row_counts
 from data_sources.sql import SqlSources
+from tests.conftest import TEST_NOW
 
-NOW = datetime(2026, 11, 22, 12, 0, 0)
+NOW = TEST_NOW  # the code under test is given the same now (make_settings, fixed_env)
 T = datetime(2026, 10, 1, 9, 0, 0)
 H = timedelta(hours=1)
 

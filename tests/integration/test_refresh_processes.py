@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import insert
 
 from app import create_app
-from dashboard.clock import local_now
 from dashboard.snapshot import LocalStore, RedisStore
+from tests.conftest import fixed_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,12 +37,7 @@ def cli(env: dict, *args: str, wait: bool = True):
 
 @pytest.fixture
 def embedded(tmp_path):
-    env = {
-        "ONESCREEN_DATA_DIR": str(tmp_path / "data"),
-        "ONESCREEN_DEMO_SCALE": "2000",
-        "ONESCREEN_REFRESH_SECONDS": "0",
-    }
-    return env
+    return fixed_env(data_dir=str(tmp_path / "data"), demo_scale="2000", refresh_seconds="0")
 
 
 def test_cli_refresh_shows_up_on_the_page(embedded, make_settings, tmp_path):
@@ -60,7 +55,7 @@ def test_cli_refresh_shows_up_on_the_page(embedded, make_settings, tmp_path):
                     "department_code": "GAJ",
                     "item_code": "GAJ-01",
                     "channel": "web",
-                    "submitted_at": local_now("Asia/Shanghai") - timedelta(minutes=1),
+                    "submitted_at": rt.clock.now() - timedelta(minutes=1),
                     "completed_at": None,
                     "status": "submitted",
                     "deadline_at": None,

@@ -18,7 +18,8 @@ from dashboard import wall
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, metric_table
 from dashboard.overview import build
-from dashboard.settings import Settings
+from tests.conftest import fixed_settings
+from tests.frames import with_overdue
 
 AS_OF = datetime(2026, 3, 10, 14, 0)  # a Tuesday, 14:00
 DAYS = 15  # rectification days
@@ -294,8 +295,8 @@ def test_playlist_setting():
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path_factory.mktemp("data"), demo_scale=2_000, refresh_seconds=0
+    settings = fixed_settings(
+        data_dir=tmp_path_factory.mktemp("data"), demo_scale=2_000, refresh_seconds=0
     )
     return create_app(settings)
 
@@ -366,10 +367,7 @@ def test_draw_waits_for_the_screen_size_and_refuses_a_bad_one(app):
 def test_takeover_names_the_unit_and_clears(app):
     rt = app.server.extensions["onescreen"]
     snap = rt.reader.get()
-    open_bad = snap.frames["open_bad"]
-    extra = open_bad.iloc[[0] * 20].assign(unit="230104", review_id=[f"T{i}" for i in range(20)],
-                                           created_at=open_bad["created_at"].min())
-    breached = {**snap.frames, "open_bad": pd.concat([open_bad, extra], ignore_index=True)}
+    breached = with_overdue(snap.frames, "230104", 20, rt.clock.now())
     rt.store.publish(breached, snap.as_of, snap.meta)  # 20 more overdue bad reviews in 道外区 (Daowai)
     try:
         with app.server.test_request_context("/"):
