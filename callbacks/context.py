@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import flask
+from dash import set_props
+from dash.exceptions import MissingCallbackContextException
 
 from dashboard.i18n import normalise
 from dashboard.routes import query_lang
 from dashboard.runtime import Runtime
+from layouts.ids import ERROR
 
 EXTENSION = "onescreen"
 
@@ -19,6 +22,14 @@ def runtime() -> Runtime:
 def page_lang(search: str | None) -> str:
     """The language of a page: `?lang=` when valid, else the configured default."""
     return normalise(query_lang(search), runtime().settings.language)
+
+
+def clear_error() -> None:
+    """Empty the page's error line after a callback succeeded (a no-op when called outside a callback)."""
+    try:
+        set_props(ERROR, {"children": ""})
+    except MissingCallbackContextException:  # called directly, as tests do
+        pass
 
 
 def prefix() -> str:

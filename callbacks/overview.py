@@ -9,9 +9,9 @@ from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
-from callbacks.context import page_lang, prefix, runtime
+from callbacks.context import clear_error, page_lang, prefix, runtime
 from callbacks.registry import page_callback
-from dashboard import overview
+from dashboard.answers import overview as answers
 from dashboard.errors import BadInput
 from dashboard.figures.balance import decomposition_figure, lorenz_figure, profile_figure, trend_figure
 from dashboard.figures.map import unit_map
@@ -20,15 +20,6 @@ from dashboard.i18n import t
 from dashboard.metrics import CATALOGUE, DIMENSIONS
 from dashboard.regions import GROUPS
 from layouts import ids
-
-
-def granularity_of(period) -> str:
-    """'year' for 'YYYY', 'month' for 'YYYY-MM'; anything else is refused."""
-    if isinstance(period, str) and len(period) == 4 and period.isdigit():
-        return "year"
-    if isinstance(period, str) and len(period) == 7 and period[:4].isdigit() and period[4] == "-":
-        return "month"
-    raise BadInput(f"unknown period {period!r}")
 
 
 def fmt_value(value: float, spec: str) -> str:
@@ -41,28 +32,28 @@ def plain(component):
     return json.loads(to_json_plotly(component))
 
 
-def composite_table(model: overview.OverviewModel, names: dict[str, str], lang: str) -> html.Table:
-    """Units by composite score with their rank change since the previous period."""
+def composite_table(rows, lang: str) -> html.Table:
+    """Units by composite score (the composite answer's rows) with their rank change since the previous period."""
     head = html.Tr(
         [html.Th(t(k, lang)) for k in ("overview.rank", "overview.unit", "overview.score", "overview.change")]
     )
-    rows = []
-    for code, r in model.composite.sort_values("rank").iterrows():
-        change = "—" if math.isnan(r["change"]) else ("▲" if r["change"] > 0 else "▼" if r["change"] < 0 else "＝")
+    body = []
+    for r in rows.itertuples():
+        change = "—" if math.isnan(r.change) else ("▲" if r.change > 0 else "▼" if r.change < 0 else "＝")
         if change in "▲▼":
-            change += f"{abs(int(r['change']))}"
-        rows.append(
+            change += f"{abs(int(r.change))}"
+        body.append(
             html.Tr(
                 [
-                    html.Td(f"{int(r['rank'])}"),
-                    html.Td(names[code]),
-                    html.Td(f"{r['composite']:.1f}", className="num"),
+                    html.Td(f"{int(r.rank)}"),
+                    html.Td(getattr(r, f"name_{lang}")),
+                    html.Td(f"{r.composite:.1f}", className="num"),
                     html.Td(change, className="num"),
                 ],
-                **{"data-code": code},
+                **{"data-code": r.code},
             )
         )
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="summary-table composite-table")
+    return html.Table([html.Thead(head), html.Tbody(body)], className="summary-table composite-table")
 
 
 @page_callback(
@@ -82,39 +73,40 @@ def composite_table(model: overview.OverviewModel, names: dict[str, str], lang: 
     State(ids.URL, "search"),
 )
 def update_overview(metric, period, unit, search):
-    """Every overview chart for the chosen metric, period and profile unit."""
-    if metric not in CATALOGUE:
-        raise BadInput(f"unknown metric {metric!r}")
+    """Every overview chart for the chosen metric, period and profile unit: parse, view, answer, render."""
     rt, lang = runtime(), page_lang(search)
-    if rt.city.unit(unit) is None:
-        raise BadInput(f"unknown unit {unit!r}")
-    granularity = granularity_of(period)
-    _, outputs = rt.memo(("overview", metric, period, unit, lang), lambda snap: overview_outputs(
-        rt, snap, granularity, metric, period, unit, lang))
-    if outputs is None:
+    view = rt.view()
+    if view is None:
         raise BadInput(t("error.no_data", lang))
-    if isinstance(outputs, BadInput):
-        raise outputs
+    params = answers.parse(view, metric, period, unit)
+    outputs = view.memo(("overview_page", params, lang), lambda v: render(rt, v, params, lang))
+    clear_error()
     return outputs
 
 
-def overview_outputs(rt, snap, granularity, metric, period, unit, lang):
-    """Every output of update_overview, figures as plain dicts (cached per snapshot version and inputs);
-    a BadInput is returned, not raised, so that a bad period is remembered too."""
-    _, table = rt.metric_table(granularity)
-    try:
-        model = overview.build(table, snap.frames["units"], metric, period, rt.settings.weights)
-    except KeyError:
-        return BadInput(f"no data for {period!r}")
-    spec = CATALOGUE[metric]
+def labelled(rows, lang: str):
+    """Answer rows with the `name` column the figure builders draw, in the page's language."""
+    return rows.assign(name=rows[f"name_{lang}"])
+
+
+def city_text(answer, spec, lang: str, all_units: int) -> str:
+    """The city's value, saying how many units stand behind it when not all of them."""
+    row = answer.rows.iloc[0]
+    text = t("overview.city_value", lang, value=fmt_value(row["value"], spec.fmt))
+    if int(row["units"]) < all_units:
+        text += " " + t("overview.city_units", lang, n=int(row["units"]), total=all_units)
+    return text
+
+
+def render(rt, view, p, lang: str) -> tuple:
+    """Every output of update_overview, drawn from the panels' answers only, as plain JSON values."""
+    spec = CATALOGUE[p.metric]
     unit_text = spec.unit_en if lang == "en" else spec.unit_zh
-    label = f"{t(f'metric.{metric}', lang)} ({unit_text})"
-    names = {u.code: u.name(lang) for u in rt.city.units}
-    frame = model.values.assign(
-        name=lambda f: f["code"].map(names), group=lambda f: f["code"].map({u.code: u.group for u in rt.city.units})
-    )
+    label = f"{t(f'metric.{p.metric}', lang)} ({unit_text})"
+    values = labelled(answers.unit_values(view, p).rows, lang)
+    city = answers.city_value(view, p)
     fig_map = unit_map(
-        frame,
+        values,
         geojson_url=rt.geojson_url,
         featureidkey=f"properties.{rt.city.code_property}",
         view=rt.map_view(),
@@ -124,46 +116,46 @@ def overview_outputs(rt, snap, granularity, metric, period, unit, lang):
         no_data_label=t("overview.no_data", lang),
     )
     fig_rank = ranking_bar(
-        frame.dropna(subset=["value"]),
+        values.dropna(subset=["value"]),
         value_label=label,
         group_labels={g: t(f"group.{g}", lang) for g in GROUPS},
         value_format=spec.fmt,
-        reference=model.city_value,
+        reference=city.rows["value"].iloc[0],
         reference_label=t("city.name", lang),
     )
-    weighting = t("overview.weighted" if model.weighted else "overview.unweighted", lang)
+    lorenz = answers.lorenz(view, p)
+    weighted = lorenz.provenance.notes["weighted"]
     fig_lorenz = lorenz_figure(
-        model.lorenz,
+        lorenz.rows,
         {
             "equality": t("balance.equality", lang),
             "curve": t("balance.curve", lang),
-            "x": t("balance.population_share" if model.weighted else "balance.unit_share", lang),
+            "x": t("balance.population_share" if weighted else "balance.unit_share", lang),
             "y": t("balance.value_share", lang),
         },
     )
-    suffix = "_weighted" if model.weighted else ""
+    trend = answers.balance_trend(view, p)
     fig_trend = trend_figure(
-        model.trend,
-        {f"gini{suffix}": t("balance.gini", lang), f"theil{suffix}": t("balance.theil", lang)},
-        t("balance.index", lang),
+        trend.rows, {"gini": t("balance.gini", lang), "theil": t("balance.theil", lang)}, t("balance.index", lang)
     )
     fig_decomp = decomposition_figure(
-        model.trend,
-        f"theil{suffix}_between",
-        f"theil{suffix}_within",
+        trend.rows,
+        "theil_between",
+        "theil_within",
         {"between": t("balance.between", lang), "within": t("balance.within", lang), "y": t("balance.theil", lang)},
     )
+    profile = answers.profile(view, p).rows.set_index("dimension")
     dims = {d: t(f"dimension.{d}", lang) for d in DIMENSIONS}
-    fig_profile = profile_figure(model.composite.loc[unit], model.city_profile, dims, names[unit], t("city.name", lang))
-    verdict = t(f"overview.verdict_{model.verdict.verdict}", lang)
-    city_text = t("overview.city_value", lang, value=fmt_value(model.city_value, spec.fmt))
+    unit_name = rt.city.unit(p.unit).name(lang)
+    fig_profile = profile_figure(profile["unit"], profile["city"], dims, unit_name, t("city.name", lang))
+    weighting = t("overview.weighted" if weighted else "overview.unweighted", lang)
     # Plain JSON values, encoded once here, so that answering from the cache costs no numpy encoding.
     figures = [json.loads(fig.to_json()) for fig in (fig_map, fig_rank, fig_lorenz, fig_trend, fig_decomp, fig_profile)]
     return (
         *figures,
-        plain(composite_table(model, names, lang)),
-        verdict,
-        city_text,
+        plain(composite_table(answers.composite(view, p).rows, lang)),
+        t(f"overview.verdict_{trend.provenance.notes['verdict']}", lang),
+        city_text(city, spec, lang, len(view.units)),
         t("overview.explain_lorenz", lang, weighting=weighting),
     )
 

@@ -19,6 +19,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.no_data": ("本期无数据", "No data for this period"),
     "overview.unit": ("区县", "Unit"),
     "overview.city_value": ("全市：{value}", "City: {value}"),
+    "overview.city_units": ("（{n}/{total}个区县有数据）", "({n} of {total} units report it)"),
     "overview.explain_map": (
         "颜色越深数值越高；点击区县查看详情。",
         "Darker means a higher value; click a unit to open it.",

@@ -23,10 +23,10 @@ STOCK_INDICATORS = (
     "g5_base_stations",
     "self_service_terminals",
     "digital_staff",
-    "staff_trained",
     "grade_protection_rate",
 )
-FLOW_INDICATORS = ("data_sharing_calls", "security_incidents")
+# Counted per month and summed over a period. staff_trained is person-times trained (培训人次) in the month.
+FLOW_INDICATORS = ("data_sharing_calls", "staff_trained", "security_incidents")
 # Counts shown per 10,000 residents (population itself and a share are not).
 PER_CAPITA_INDICATORS = tuple(
     c for c in STOCK_INDICATORS + FLOW_INDICATORS if c not in ("population", "grade_protection_rate")
@@ -278,8 +278,8 @@ CATALOGUE: dict[str, Metric] = {
             "人/万人",
             "per 10k residents",
             ",.2f",
-            "累计培训人数除以常住人口（万人）。",
-            "Staff trained per 10,000 residents.",
+            "期内培训人次除以常住人口（万人）。",
+            "Staff trained (person-times) in the period per 10,000 residents.",
         ),
         _m(
             "security_incidents_per_10k",
@@ -304,6 +304,31 @@ CATALOGUE: dict[str, Metric] = {
         _m("population", None, None, "人", "persons", ",.0f", "常住人口。", "Resident population.", False),
     )
 }
+
+
+# Metrics the overview offers (every metric with a dimension; population is a denominator, not a choice).
+OVERVIEW_METRICS = tuple(k for k, m in CATALOGUE.items() if m.dimension is not None)
+# Metrics that are one count over another, for a unit, the city or any window of days (the wall's too).
+COUNT_RATIOS = {
+    "online_share": ("online", "submitted"),
+    "on_time_rate": ("on_time", "completed"),
+    "participation": ("reviews", "completed"),
+    "mean_score": ("score_sum", "reviews"),
+    "good_rate": ("good", "reviews"),
+    "bad_rate": ("bad", "reviews"),
+}
+# Indicators whose city value is taken over the units that report them (numerator and denominator alike).
+COVERED = (*PER_CAPITA_INDICATORS, "grade_protection_rate")
+
+
+def covered_population(code: str) -> str:
+    """Column of the population of the units that report indicator `code` (docs/metrics.md, "Coverage")."""
+    return f"population_for_{code}"
+
+
+def count_ratios(counts):
+    """COUNT_RATIOS of a frame or Series of counts; NaN where the denominator is 0 or missing."""
+    return {m: _ratio(counts[n], counts[d]) for m, (n, d) in COUNT_RATIOS.items()}
 
 
 def period_of(keys: pd.Series, granularity: str) -> pd.Series:
@@ -394,8 +419,10 @@ def _indicators(frame: pd.DataFrame, granularity: str) -> pd.DataFrame:
     return pd.concat([stock, flow], axis=1)
 
 
-def _ratio(num, den) -> pd.Series:
+def _ratio(num, den):
     """num / den, NaN where the denominator is 0 or missing (a scalar numerator is broadcast)."""
+    if not isinstance(den, pd.Series):
+        return float(num) / float(den) if den > 0 else float("nan")
     den = den.astype("float64")
     num = num.astype("float64") if isinstance(num, pd.Series) else pd.Series(num, index=den.index, dtype="float64")
     return num / den.where(den > 0)
@@ -408,23 +435,30 @@ def derive(comp: pd.DataFrame) -> pd.DataFrame:
     out["population"] = comp["population"]
     out["requests"] = comp["submitted"]
     out["requests_per_10k"] = _ratio(comp["submitted"], pop10k)
-    out["online_share"] = _ratio(comp["online"], comp["submitted"])
-    out["on_time_rate"] = _ratio(comp["on_time"], comp["completed"])
+    ratios = count_ratios(comp)
+    out["online_share"] = ratios["online_share"]
+    out["on_time_rate"] = ratios["on_time_rate"]
     out["median_hours"] = comp["median_hours"]
     out["p90_hours"] = comp["p90_hours"]
     out["open_backlog"] = comp["backlog"]
     out["backlog_per_10k"] = _ratio(comp["backlog"], pop10k)
     out["reviews"] = comp["reviews"]
-    out["participation"] = _ratio(comp["reviews"], comp["completed"])
-    out["mean_score"] = _ratio(comp["score_sum"], comp["reviews"])
-    out["good_rate"] = _ratio(comp["good"], comp["reviews"])
-    out["bad_rate"] = _ratio(comp["bad"], comp["reviews"])
+    for m in ("participation", "mean_score", "good_rate", "bad_rate"):
+        out[m] = ratios[m]
     out["rectification_rate"] = _ratio(comp["bad"] - comp["open_bad"], comp["bad"])
     out["rectification_on_time_rate"] = _ratio(comp["rect_on_time_due"], comp["bad_due"])
     out["overdue_bad_reviews"] = comp["overdue"]
     for code in PER_CAPITA_INDICATORS:
-        out[f"{code}_per_10k"] = _ratio(comp.get(code, np.nan), pop10k)
-    out["grade_protection_rate"] = comp["grade_protection_rate"] if "grade_protection_rate" in comp else np.nan
+        if code in comp:
+            out[f"{code}_per_10k"] = _ratio(comp[code], comp[covered_population(code)] / 1e4)
+        else:
+            out[f"{code}_per_10k"] = np.nan
+    if "grade_protection_rate" in comp:  # the units' value; the city's is the population-weighted mean over them
+        out["grade_protection_rate"] = comp["grade_protection_rate"]
+    else:
+        out["grade_protection_rate"] = np.nan
+    for code in COVERED:  # how many units stand behind each indicator's value (18 for a unit that reports)
+        out[f"units_{code}"] = comp[f"units_{code}"] if f"units_{code}" in comp else 0
     return out
 
 
@@ -443,15 +477,21 @@ def metric_table(
         comp["population"] = comp["population"].fillna(fallback)
     comp["backlog"] = _cumulative_backlog(comp)
     comp = comp.join(_quantiles(frames["proc_hist"], granularity, by_unit=True), how="left")
+    # Coverage: an indicator's city value takes numerator and denominator over the units that report it.
+    for code in COVERED:
+        if code in comp:
+            reports = comp[code].notna()
+            comp[covered_population(code)] = comp["population"].where(reports)
+            comp[f"units_{code}"] = reports.astype("int64")
+    if "grade_protection_rate" in comp:
+        comp["grade_weighted"] = comp["grade_protection_rate"] * comp["population"]
 
     additive = comp.drop(columns=["median_hours", "p90_hours", "grade_protection_rate"], errors="ignore")
     city = additive.groupby(level="period").sum(min_count=1)
     city = city.join(_quantiles(frames["proc_hist"], granularity, by_unit=False), how="left")
     if "grade_protection_rate" in comp:
-        weights = comp["population"]
-        grade = (comp["grade_protection_rate"] * weights).groupby(level="period").sum(min_count=1)
-        city["grade_protection_rate"] = (
-            grade / weights.where(comp["grade_protection_rate"].notna()).groupby(level="period").sum()
+        city["grade_protection_rate"] = _ratio(
+            city["grade_weighted"], city[covered_population("grade_protection_rate")]
         )
     city.index = pd.MultiIndex.from_product([[CITY], city.index], names=["unit", "period"])
     return derive(pd.concat([comp, city]))

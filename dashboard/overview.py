@@ -8,7 +8,7 @@ import pandas as pd
 
 from dashboard import balance
 from dashboard.composite import composite, ranking
-from dashboard.metrics import CATALOGUE, CITY
+from dashboard.metrics import CATALOGUE, CITY, COVERED
 
 # Counts whose size mostly reflects a unit's size: balance indices are computed unweighted for these.
 EXTENSIVE = {"requests", "reviews", "open_backlog", "overdue_bad_reviews", "population"}
@@ -20,6 +20,7 @@ class OverviewModel:
 
     values: pd.DataFrame  # code, value (one row per unit)
     city_value: float
+    city_units: int  # units behind the city value (fewer than all where an indicator is not reported)
     lorenz: pd.DataFrame  # population_share, value_share
     trend: pd.DataFrame  # balance_table over every period
     verdict: balance.Trend
@@ -31,6 +32,37 @@ class OverviewModel:
 def weighted_for(metric: str) -> bool:
     """Balance of intensive metrics (rates, per-capita, means) is population-weighted; of counts, not."""
     return metric not in EXTENSIVE
+
+
+def balance_trend(table: pd.DataFrame, units: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, bool]:
+    """Balance indices of a metric over every period of a metric table, and whether they are weighted."""
+    long = table[[metric]].drop(index=CITY, level="unit", errors="ignore")
+    long = long.assign(population=table["population"]).reset_index()
+    long["group"] = long["unit"].map(units.set_index("code")["group"])
+    return balance.balance_table(long, metric, "population", "group", "period"), weighted_for(metric)
+
+
+def trend_columns(trend: pd.DataFrame, weighted: bool) -> pd.DataFrame:
+    """The drawn columns of a balance table (period, gini, theil, theil_between, theil_within), taken from the
+    weighted or unweighted indices."""
+    suffix = "_weighted" if weighted else ""
+    names = {"gini": f"gini{suffix}", "theil": f"theil{suffix}", "theil_between": f"theil{suffix}_between",
+             "theil_within": f"theil{suffix}_within"}
+    return pd.DataFrame({"period": trend["period"], **{k: trend[v] for k, v in names.items()}})
+
+
+def verdict_of(trend: pd.DataFrame, weighted: bool, yearly: bool) -> balance.Trend:
+    """Whether the city converges on the metric, read from the Gini over the last year."""
+    index_col = "gini_weighted" if weighted else "gini"
+    return balance.converging(trend.set_index("period")[index_col], periods_per_year=1 if yearly else 12)
+
+
+def city_units(current: pd.DataFrame, metric: str, all_units: int) -> int:
+    """How many units stand behind the city's value of a metric in one period."""
+    for code in COVERED:
+        if metric in (code, f"{code}_per_10k"):
+            return int(current.loc[CITY, f"units_{code}"]) if CITY in current.index else 0
+    return all_units
 
 
 def previous_period(periods: list[str], period: str) -> str | None:
@@ -46,18 +78,11 @@ def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, we
     periods = sorted(table.index.get_level_values("period").unique())
     if period not in periods:
         raise KeyError(period)
-    groups = units.set_index("code")["group"]
     current = table.xs(period, level="period")
     per_unit = current.drop(index=CITY, errors="ignore").reindex(units["code"])
     values = pd.DataFrame({"code": per_unit.index, "value": per_unit[metric].to_numpy()})
-    weighted = weighted_for(metric)
-
-    long = table[[metric, "population"]].drop(index=CITY, level="unit", errors="ignore").reset_index()
-    long["group"] = long["unit"].map(groups)
-    trend = balance.balance_table(long, metric, "population", "group", "period")
-    index_col = "gini_weighted" if weighted else "gini"
-    yearly = len(periods[0]) == 4
-    verdict = balance.converging(trend.set_index("period")[index_col], periods_per_year=1 if yearly else 12)
+    trend, weighted = balance_trend(table, units, metric)
+    verdict = verdict_of(trend, weighted, yearly=len(periods[0]) == 4)
 
     known = per_unit[metric].notna()
     lorenz = (
@@ -78,6 +103,7 @@ def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, we
     return OverviewModel(
         values=values,
         city_value=float(current.loc[CITY, metric]) if CITY in current.index else float("nan"),
+        city_units=city_units(current, metric, len(units)),
         lorenz=lorenz,
         trend=trend,
         verdict=verdict,

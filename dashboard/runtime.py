@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 
 from dashboard.clock import Clock
-from dashboard.metrics import metric_table
 from dashboard.refresh import refresh
 from dashboard.regions import City, areas, bounds, map_view
 from dashboard.settings import Settings
 from dashboard.snapshot import SnapshotReader
 from dashboard.sources import Sources
+from dashboard.view import AnswerCache, Scope, View
 
 log = logging.getLogger(__name__)
 
-# Results kept per snapshot version (figures, models, metric tables): enough for every page a team looks at.
+# Answers kept per snapshot version (models, metric tables, rendered panels): enough for every page a team views.
 MEMO_ENTRIES = 512
 
 
@@ -36,8 +34,7 @@ class Runtime:
     clock: Clock | None = None
     geojson_url: str = "/boundaries.geojson"
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
-    _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(MEMO_ENTRIES), repr=False)
 
     def __post_init__(self):
         if self.clock is None:
@@ -57,34 +54,21 @@ class Runtime:
         """Center and zoom that fit the city in a map of this size."""
         return map_view(self.bounds, width_px, height_px)
 
-    def memo(self, key: tuple, build):
-        """`build(snapshot)` computed once per snapshot version and key (a bounded LRU emptied when the version
-        changes); returns (snapshot, value), or (None, None) before the first snapshot."""
+    def view(self) -> View | None:
+        """The current snapshot pinned for one request, seen through the viewer's scope (every unit for now);
+        None before the first snapshot. Read the reader once per request, then only through the view."""
         snap = self.reader.get()
         if snap is None:
-            return None, None
-        full_key = (snap.version, *key)
-        with self._cache_lock:
-            if full_key in self._memo:
-                self._memo.move_to_end(full_key)
-                return snap, self._memo[full_key]
-        value = build(snap)
-        with self._cache_lock:
-            for stale in [k for k in self._memo if k[0] != snap.version]:
-                del self._memo[stale]
-            self._memo[full_key] = value
-            while len(self._memo) > MEMO_ENTRIES:
-                self._memo.popitem(last=False)
-        return snap, value
-
-    def metric_table(self, granularity: str):
-        """metrics.metric_table of the current snapshot for 'month' or 'year', computed once per version."""
-
-        def build(snap):
-            as_of = datetime.fromisoformat(snap.meta.get("watermark") or snap.as_of)
-            return metric_table(snap.frames, granularity, as_of, self.settings.rectification_days)
-
-        return self.memo(("metric_table", granularity), build)
+            return None
+        return View(
+            snapshot=snap,
+            city=self.city,
+            scope=Scope(frozenset(self.city.codes)),
+            cache=self.answers,
+            rectification_days=self.settings.rectification_days,
+            weights=self.settings.weights,
+            timezone=self.settings.timezone,
+        )
 
     def refresh_now(self, full: bool = False) -> int | None:
         """Refresh the snapshot from the sources with this runtime's settings."""

@@ -25,23 +25,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from dashboard import balance
 from dashboard.aggregation import ONLINE
 from dashboard.i18n import LANGUAGES, t
-from dashboard.metrics import CATALOGUE, CITY
-from dashboard.overview import weighted_for
+from dashboard.metrics import CATALOGUE, count_ratios
 
 PANELS = ("map", "ranking", "trend")
 TILE_METRICS = ("requests", "online_share", "on_time_rate", "mean_score")
 # Metrics the wall's map, ranking and trend can show: ratios of request and review counts.
 WALL_METRICS = ("requests", "online_share", "on_time_rate", "mean_score", "good_rate", "bad_rate")
-RATIOS = {
-    "online_share": ("online", "submitted"),
-    "on_time_rate": ("on_time", "completed"),
-    "mean_score": ("score_sum", "reviews"),
-    "good_rate": ("good", "reviews"),
-    "bad_rate": ("bad", "reviews"),
-}
 COUNTS = ("submitted", "online", "completed", "on_time", "reviews", "score_sum", "good", "bad")
 CHANGE_KIND = {"requests": "relative", "mean_score": "points", "good_rate": "pp", "bad_rate": "pp"}
 DWELL_RANGE = (2, 3600)
@@ -129,11 +120,6 @@ class WallOptions:
     metric: str
 
 
-def as_of_time(meta: dict, as_of: str) -> datetime:
-    """The snapshot's local as-of time: the refresh watermark, else its as_of stamp."""
-    return datetime.fromisoformat(meta.get("watermark") or as_of)
-
-
 def today_windows(day: date) -> tuple[Window, Window]:
     """The as-of day and the same weekday one week earlier."""
     before = day - timedelta(days=7)
@@ -167,15 +153,10 @@ def window_counts(frames: dict[str, pd.DataFrame], window: Window, by_unit: bool
 
 
 def metric_values(counts):
-    """WALL_METRICS from window counts (a Series for the city, or a frame per unit); NaN for a zero base."""
-
-    def ratio(num, den):
-        if isinstance(den, pd.Series):
-            return num / den.where(den > 0)
-        return num / den if den > 0 else float("nan")
-
-    values = {"requests": counts["submitted"]}
-    values |= {m: ratio(counts[n], counts[d]) for m, (n, d) in RATIOS.items()}
+    """WALL_METRICS from window counts (a Series for the city, or a frame per unit); NaN for a zero base.
+    The ratios are the metric table's own (metrics.COUNT_RATIOS)."""
+    ratios = count_ratios(counts)
+    values = {"requests": counts["submitted"]} | {m: ratios[m] for m in WALL_METRICS if m != "requests"}
     return pd.DataFrame(values) if isinstance(counts, pd.DataFrame) else pd.Series(values, dtype="float64")
 
 
@@ -261,17 +242,6 @@ def alerts(status: pd.DataFrame, *, bad_rate_alert: float, min_reviews: int, ove
         if overdue_alert > 0 and row["overdue"] >= overdue_alert:
             found.append(Alert(str(code), "overdue", float(row["overdue"]), float(overdue_alert), 0))
     return sorted(found, key=lambda a: (-a.value / a.threshold, a.unit, a.kind))
-
-
-def balance_trend(table: pd.DataFrame, units: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, str, bool]:
-    """Balance indices of a metric over every month of a monthly metric table, the verdict on the last year,
-    and whether the indices are population-weighted (the overview's rules, without its other charts)."""
-    weighted = weighted_for(metric)
-    long = table[[metric, "population"]].drop(index=CITY, level="unit", errors="ignore").reset_index()
-    long["group"] = long["unit"].map(units.set_index("code")["group"])
-    trend = balance.balance_table(long, metric, "population", "group", "period")
-    index = trend.set_index("period")["gini_weighted" if weighted else "gini"]
-    return trend, balance.converging(index, periods_per_year=12).verdict, weighted
 
 
 def shorten(text: str, limit: int = REASON_CHARS) -> str:

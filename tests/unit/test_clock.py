@@ -71,7 +71,7 @@ def test_the_app_works_at_awkward_moments(make_settings, zone, now):
         last = conn.execute(sql, (now.isoformat(sep=" "),)).fetchone()
     assert last == (str(now.date() - timedelta(days=1)),)
     with app.server.test_request_context("/"):
-        _, default = overview_periods(rt, snap)
+        _, default = overview_periods(rt.view())
         assert default is not None and default < f"{now:%Y-%m}"  # the latest complete month, before this one
         figs = update_overview("requests", default, rt.city.units[0].code, "?lang=en")
         assert len(figs) == 10

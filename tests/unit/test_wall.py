@@ -15,9 +15,10 @@ from app import create_app
 from callbacks.router import render_page
 from callbacks.wall import draw_wall, poll_wall, screen_of, wall_page
 from dashboard import wall
+from dashboard.answers import overview as overview_answers
+from dashboard.answers import wall as wall_answers
 from dashboard.errors import BadInput
-from dashboard.metrics import CITY, metric_table
-from dashboard.overview import build
+from dashboard.metrics import CITY, metric_table, periods
 from tests.conftest import fixed_settings
 from tests.frames import with_overdue
 
@@ -200,14 +201,15 @@ def test_this_month_reconciles_with_the_metric_table():
     assert stocks.overdue.now == city_rows["overdue_bad_reviews"].sum()
 
 
-def test_balance_trend_is_the_overviews():
-    f = frames()
-    table = metric_table(f, "month", AS_OF, DAYS)
+def test_the_walls_trend_answer_is_the_overviews(app):
+    rt = app.server.extensions["onescreen"]
+    view = rt.view()
+    month = periods(view.metric_table("month"))[-2]
     for metric in ("online_share", "requests"):
-        trend, verdict, weighted = wall.balance_trend(table, f["units"], metric)
-        model = build(table, f["units"], metric, "2026-03")
-        pd.testing.assert_frame_equal(trend, model.trend)
-        assert verdict == model.verdict.verdict and weighted == model.weighted
+        on_wall = wall_answers.trend(view, metric)
+        on_overview = overview_answers.balance_trend(view, overview_answers.parse(view, metric, month, "230102"))
+        pd.testing.assert_frame_equal(on_wall.rows, on_overview.rows)
+        assert on_wall.provenance.notes == on_overview.provenance.notes
 
 
 # --- takeover alerts --------------------------------------------------------------------------------------------
@@ -339,8 +341,7 @@ def test_draw_builds_every_part_from_the_snapshot(app):
     assert len(tiles) == 6 and [t["props"]["data-metric"] for t in tiles] == [
         "requests", "online_share", "on_time_rate", "mean_score", "open_bad", "overdue"
     ]
-    as_of_time = wall.as_of_time(snap.meta, snap.as_of)
-    expected = wall.tiles(snap.frames, as_of_time, rt.settings.rectification_days)
+    expected = wall.tiles(snap.frames, rt.view().as_of, rt.settings.rectification_days)
     month_requests = f"{expected.month['requests'].current:,.0f}"
     assert month_requests in text_of(tiles[0])
     assert f"{expected.open_bad.now:,}" in text_of(tiles[4])

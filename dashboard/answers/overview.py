@@ -1,0 +1,146 @@
+"""Answers of the city overview: per-unit values (map, ranking), the city value, the Lorenz curve, the balance
+trend and its decomposition, the composite ranking and one unit's composite profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard import overview
+from dashboard.answers import Answer, provenance, unit_rows
+from dashboard.errors import BadInput
+from dashboard.metrics import CATALOGUE, DIMENSIONS, OVERVIEW_METRICS, periods
+from dashboard.view import View
+
+PERIOD_CHARS = 7
+
+
+@dataclass(frozen=True)
+class OverviewParams:
+    """A validated overview request: a metric the page offers, a period the snapshot has, a unit in scope."""
+
+    metric: str
+    period: str
+    unit: str
+
+    @property
+    def granularity(self) -> str:
+        return "year" if len(self.period) == 4 else "month"
+
+
+def granularity_of(period) -> str:
+    """'year' for 'YYYY', 'month' for 'YYYY-MM'; anything else is refused."""
+    if isinstance(period, str) and len(period) == 4 and period.isdigit():
+        return "year"
+    if isinstance(period, str) and len(period) == 7 and period[:4].isdigit() and period[4] == "-" and (
+        period[5:].isdigit()
+    ):
+        return "month"
+    raise BadInput(f"unknown period {str(period)[:PERIOD_CHARS + 3]!r}")
+
+
+def offered_periods(view: View) -> list[str]:
+    """Periods the overview offers: years, then months, oldest first."""
+    return periods(view.metric_table("year")) + periods(view.metric_table("month"))
+
+
+def parse(view: View, metric, period, unit) -> OverviewParams:
+    """Validate overview inputs once; anything outside its domain is a BadInput with a short message."""
+    if not isinstance(metric, str) or metric not in OVERVIEW_METRICS:
+        raise BadInput(f"unknown metric {str(metric)[:40]!r}")
+    granularity = granularity_of(period)
+    if period not in periods(view.metric_table(granularity)):
+        raise BadInput(f"no data for {period!r}")
+    if not isinstance(unit, str) or unit not in view.scope.units:
+        raise BadInput(f"unknown unit {str(unit)[:20]!r}")
+    return OverviewParams(metric, period, unit)
+
+
+def model(view: View, p: OverviewParams) -> overview.OverviewModel:
+    """overview.build for this metric and period, once per version (shared by the panels below)."""
+    return view.memo(
+        ("overview", p.metric, p.period),
+        lambda v: overview.build(v.metric_table(p.granularity), v.units, p.metric, p.period, v.weights),
+    )
+
+
+def _prov(view: View, panel: str, p: OverviewParams, **kwargs):
+    return provenance(view, panel, period=p.period, metrics=(p.metric,), filters={"metric": p.metric}, **kwargs)
+
+
+def unit_values(view: View, p: OverviewParams) -> Answer:
+    """The metric per unit (the map and the ranking): code, names, group, value (NaN: no data)."""
+    m = model(view, p)
+    rows = unit_rows(view, m.values.set_index("code")["value"])
+    return Answer(rows, _prov(view, "unit_values", p))
+
+
+def city_value(view: View, p: OverviewParams) -> Answer:
+    """The city's value of the metric, with the number of units behind it."""
+    m = model(view, p)
+    rows = pd.DataFrame({"code": ["city"], "value": [m.city_value], "units": [m.city_units]})
+    return Answer(rows, _prov(view, "city_value", p))
+
+
+def lorenz(view: View, p: OverviewParams) -> Answer:
+    """Lorenz curve points of the metric across units (population-weighted for intensive metrics)."""
+    m = model(view, p)
+    return Answer(m.lorenz.reset_index(drop=True), _prov(view, "lorenz", p, notes={"weighted": m.weighted}))
+
+
+def trend_rows(view: View, metric: str, granularity: str) -> tuple[pd.DataFrame, bool, str]:
+    """Balance indices of a metric over every period of a granularity (drawn columns), whether they are
+    population-weighted, and the verdict on the last year; once per version (the overview's and the wall's)."""
+
+    def build(v: View):
+        table, weighted = overview.balance_trend(v.metric_table(granularity), v.units, metric)
+        verdict = overview.verdict_of(table, weighted, yearly=granularity == "year").verdict
+        return overview.trend_columns(table, weighted), weighted, verdict
+
+    return view.memo(("trend", metric, granularity), build)
+
+
+def balance_trend(view: View, p: OverviewParams) -> Answer:
+    """Gini and Theil over every period of the granularity, with Theil's between- and within-group parts."""
+    rows, weighted, verdict = trend_rows(view, p.metric, p.granularity)
+    notes = {"weighted": weighted, "verdict": verdict}
+    return Answer(rows, provenance(view, "balance_trend", period=None, metrics=(p.metric,),
+                                   filters={"metric": p.metric, "granularity": p.granularity}, notes=notes))
+
+
+def composite(view: View, p: OverviewParams) -> Answer:
+    """Units by composite score: dimension scores, composite, rank and change of rank since the previous period."""
+    m = model(view, p)
+    comp = m.composite.reindex(columns=[*DIMENSIONS, "composite", "rank", "change"])
+    rows = unit_rows(view, comp["composite"], "composite").set_index("code")
+    rows = rows.drop(columns="composite").join(comp).reset_index()
+    rows = rows.dropna(subset=["composite"]).sort_values(["rank", "code"]).reset_index(drop=True)
+    return Answer(rows, provenance(view, "composite", period=p.period,
+                                   metrics=tuple(k for k, s in CATALOGUE.items() if s.composite)))
+
+
+def profile(view: View, p: OverviewParams) -> Answer:
+    """One unit's dimension scores beside the city's."""
+    m = model(view, p)
+    unit = m.composite.loc[p.unit] if p.unit in m.composite.index else pd.Series(dtype="float64")
+    rows = pd.DataFrame(
+        {
+            "dimension": list(DIMENSIONS),
+            "unit": [float(unit.get(d, float("nan"))) for d in DIMENSIONS],
+            "city": [float(m.city_profile.get(d, float("nan"))) for d in DIMENSIONS],
+        }
+    )
+    return Answer(rows, provenance(view, "profile", period=p.period, filters={"unit": p.unit}))
+
+
+PANELS = {
+    "map": unit_values,
+    "ranking": unit_values,
+    "city_value": city_value,
+    "lorenz": lorenz,
+    "trend": balance_trend,
+    "decomposition": balance_trend,
+    "composite": composite,
+    "profile": profile,
+}

@@ -1,0 +1,119 @@
+"""The pinned view: one snapshot version, seen by one request through one scope.
+
+Every page, export and API route reads the snapshot through a View made once per request
+(`Runtime.view()`): whatever it computes during the request comes from that one version, even when a refresh
+publishes a newer one meanwhile. Results are shared between requests in an `AnswerCache` keyed by the version,
+the scope and validated parameters only (docs/development.md, "Answers").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+import pandas as pd
+
+from dashboard.metrics import metric_table
+from dashboard.regions import City
+from dashboard.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units a viewer may see (every unit of the city until roles arrive)."""
+
+    units: frozenset[str]
+
+    @property
+    def key(self) -> str:
+        """A short stable digest of the scope's contents, part of every cache key."""
+        return hashlib.sha256(",".join(sorted(self.units)).encode()).hexdigest()[:16]
+
+
+class AnswerCache:
+    """A bounded LRU of answers keyed by (version, scope, key...); entries of older versions are dropped when a
+    newer version is first stored, and a request still pinned to an older version computes without storing."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._newest = -1
+
+    def get_or_build(self, key: tuple, build):
+        """The cached value of `key`, else `build()` (stored unless its version is no longer the newest)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        version = key[0]
+        with self._lock:
+            if version > self._newest:
+                self._newest = version
+                for stale in [k for k in self._items if k[0] < version]:
+                    del self._items[stale]
+            if version == self._newest:
+                self._items[key] = value
+                while len(self._items) > self.entries:
+                    self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def as_of_time(snapshot: Snapshot) -> datetime:
+    """The snapshot's local as-of time: the refresh watermark, else its as_of stamp."""
+    return datetime.fromisoformat(snapshot.meta.get("watermark") or snapshot.as_of)
+
+
+@dataclass(frozen=True)
+class View:
+    """One snapshot version for one request, with the viewer's scope and the settings the answers need."""
+
+    snapshot: Snapshot
+    city: City
+    scope: Scope
+    cache: AnswerCache
+    rectification_days: int
+    weights: dict
+    timezone: str
+
+    @property
+    def version(self) -> int:
+        return self.snapshot.version
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return self.snapshot.frames
+
+    @property
+    def meta(self) -> dict:
+        return self.snapshot.meta
+
+    @cached_property
+    def as_of(self) -> datetime:
+        """The data's local as-of time (parsed once, here)."""
+        return as_of_time(self.snapshot)
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """The units in scope: code, name_zh, name_en, group, population, …"""
+        units = self.frames["units"]
+        return units[units["code"].isin(self.scope.units)].reset_index(drop=True)
+
+    def memo(self, key: tuple, build):
+        """`build(self)`, computed once per version, scope and key across requests."""
+        return self.cache.get_or_build((self.version, self.scope.key, *key), lambda: build(self))
+
+    def metric_table(self, granularity: str) -> pd.DataFrame:
+        """metrics.metric_table of this version for 'month' or 'year'."""
+        return self.memo(
+            ("metric_table", granularity),
+            lambda v: metric_table(v.frames, granularity, v.as_of, v.rectification_days),
+        )
