@@ -85,10 +85,11 @@ def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, we
     verdict = verdict_of(trend, weighted, yearly=len(periods[0]) == 4)
 
     known = per_unit[metric].notna()
+    # Undefined with fewer than two units or a zero total (shares of nothing): no curve, not an error.
     lorenz = (
         balance.lorenz(per_unit.loc[known, metric], per_unit.loc[known, "population"] if weighted else None)
-        if known.sum() >= 2
-        else pd.DataFrame({"population_share": [0.0, 1.0], "value_share": [0.0, 1.0]})
+        if known.sum() >= 2 and per_unit.loc[known, metric].sum() > 0
+        else pd.DataFrame({"population_share": [], "value_share": []}, dtype="float64")
     )
 
     scores = composite(current, weights)

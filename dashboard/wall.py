@@ -30,6 +30,8 @@ from dashboard.i18n import LANGUAGES, t
 from dashboard.metrics import CATALOGUE, count_ratios
 
 PANELS = ("map", "ranking", "trend")
+# Months of balance trend a wall shows (a screen has room for two years).
+TREND_MONTHS = 24
 TILE_METRICS = ("requests", "online_share", "on_time_rate", "mean_score")
 # Metrics the wall's map, ranking and trend can show: ratios of request and review counts.
 WALL_METRICS = ("requests", "online_share", "on_time_rate", "mean_score", "good_rate", "bad_rate")

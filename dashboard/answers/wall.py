@@ -89,11 +89,12 @@ def month_city_value(view: View, metric: str) -> Answer:
 
 
 def trend(view: View, metric: str) -> Answer:
-    """Monthly balance indices of the metric (the overview's trend answer for months)."""
+    """Monthly balance indices of the metric over the last TREND_MONTHS months (the overview's trend rows; the
+    verdict is the overview's too)."""
     rows, weighted, verdict = trend_rows(view, metric, "month")
-    return Answer(rows, provenance(view, "balance_trend", metrics=(metric,),
-                                   filters={"metric": metric, "granularity": "month"},
-                                   notes={"weighted": weighted, "verdict": verdict}))
+    prov = provenance(view, "balance_trend", metrics=(metric,), filters={"metric": metric, "granularity": "month"},
+                      notes={"weighted": weighted, "verdict": verdict})
+    return Answer(rows.tail(model.TREND_MONTHS).reset_index(drop=True), prov)
 
 
 def alerts(view: View, thresholds: Thresholds) -> Answer:

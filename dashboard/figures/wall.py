@@ -24,7 +24,6 @@ DARK_MAP_STYLE = {
     "sources": {},
     "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#111f2e"}}],
 }
-TREND_MONTHS = 24
 # Sequential scales that brighten towards the high end, readable on the dark background.
 GOOD_SCALE = [[0.0, "#16324f"], [0.5, "#2f77b4"], [1.0, "#8fd8ff"]]
 BAD_SCALE = [[0.0, "#3d1a1a"], [0.5, "#a8322d"], [1.0, "#ff8a7a"]]
@@ -80,8 +79,8 @@ def wall_ranking(frame, *, font_size: float, **kwargs) -> go.Figure:
 
 
 def wall_trend(trend, columns: dict[str, str], y_title: str, *, font_size: float) -> go.Figure:
-    """trend_figure over the last TREND_MONTHS months in the dark style: thick lines, level tick labels."""
-    fig = dark(trend_figure(trend.tail(TREND_MONTHS), columns, y_title), font_size, "wall-trend")
+    """trend_figure in the dark style: thick lines, level tick labels."""
+    fig = dark(trend_figure(trend, columns, y_title), font_size, "wall-trend")
     for trace, colour in zip(fig.data, TREND_COLOURS):
         trace.update(line={"color": colour, "width": font_size / 6}, marker={"color": colour, "size": font_size / 2})
     fig.update_layout(yaxis_title_font={"color": MUTED, "size": font_size})

@@ -75,6 +75,13 @@ def good_indicators(df, codes):
     return first_copies(df[ok], ["district_code", "period", "indicator_code"], "period")
 
 
+def per_10k(rows: pd.DataFrame, last: pd.DataFrame, code: str) -> float:
+    """Σ indicator / Σ population (per 10,000), both over the units that have the indicator in `rows`."""
+    values = rows[rows["indicator_code"] == code]
+    pop = last[(last["indicator_code"] == "population") & last["district_code"].isin(values["district_code"])]
+    return values["value"].sum(min_count=1) / pop["value"].sum() * 1e4 if len(values) else np.nan
+
+
 def expected_metrics(req, rev, ind, units, period: str) -> pd.DataFrame:
     """Metrics per unit (and the city) for a period 'YYYY-MM' or 'YYYY', straight from good rows."""
 
@@ -120,16 +127,12 @@ def expected_metrics(req, rev, ind, units, period: str) -> pd.DataFrame:
                 bad["rectified_at"].isna() & (bad["created_at"] < NOW - timedelta(days=RECT_DAYS))
             ).sum(),
             "population": pop,
-            # a missing (quarantined) indicator is missing, not zero
-            "g5_base_stations_per_10k": last[last["indicator_code"] == "g5_base_stations"]["value"].sum(min_count=1)
-            / pop
-            * 1e4,
-            "data_sharing_calls_per_10k": ip[ip["indicator_code"] == "data_sharing_calls"]["value"].sum(min_count=1)
-            / pop
-            * 1e4,
-            "security_incidents_per_10k": ip[ip["indicator_code"] == "security_incidents"]["value"].sum(min_count=1)
-            / pop
-            * 1e4,
+            # a missing (quarantined) indicator is missing, not zero; the city's takes numerator and denominator
+            # over the units that report it (docs/metrics.md, "Coverage")
+            "g5_base_stations_per_10k": per_10k(last, last, "g5_base_stations"),
+            "data_sharing_calls_per_10k": per_10k(ip, last, "data_sharing_calls"),
+            "security_incidents_per_10k": per_10k(ip, last, "security_incidents"),
+            "units_g5_base_stations": last[last["indicator_code"] == "g5_base_stations"]["district_code"].nunique(),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -163,7 +166,7 @@ def test_metrics_reconcile_with_source_rows(db_url, city, period):
         period,
     )
     sources.dispose()
-    exact = ["requests", "open_backlog", "reviews", "overdue_bad_reviews", "population"]
+    exact = ["requests", "open_backlog", "reviews", "overdue_bad_reviews", "population", "units_g5_base_stations"]
     ratios = [
         "online_share",
         "on_time_rate",

@@ -134,3 +134,35 @@ def test_every_metric_has_definitions_and_a_direction(key):
     assert m.definition_zh and m.definition_en and m.unit_en
     assert m.higher_is_better in (True, False, None)
     assert not m.composite or (m.dimension is not None and m.higher_is_better is not None)
+
+
+def test_city_indicator_figures_cover_only_the_units_that_report():
+    # audit defect (a): b reports no 5G stations, so the city's per-capita figure is a's stations over a's
+    # population (not over a's and b's), and it says one unit stands behind it
+    f = frames()
+    extra = pd.DataFrame(
+        [("a", "2026-01", "grade_protection_rate", 0.9), ("b", "2026-01", "grade_protection_rate", 0.6)],
+        columns=["unit", "month", "indicator_code", "value"],
+    )
+    f["indicators"] = pd.concat([f["indicators"], extra], ignore_index=True)
+    table = metric_table(f, "month", AS_OF, 15)
+    city = table.loc[(CITY, "2026-01")]
+    assert city["g5_base_stations_per_10k"] == 10 / 2  # 10 stations / 20,000 residents of a
+    assert city["units_g5_base_stations"] == 1 and table.loc[("a", "2026-01"), "units_g5_base_stations"] == 1
+    # audit defect (b): the graded-protection rate follows the same rule (population-weighted over reporters)
+    assert city["grade_protection_rate"] == pytest.approx((0.9 * 20_000 + 0.6 * 10_000) / 30_000)
+    assert city["units_grade_protection_rate"] == 2
+    assert math.isnan(table.loc[(CITY, "2026-02"), "grade_protection_rate"])  # nobody reports: missing, not 0
+    assert city["requests_per_10k"] == 12 / 3  # row-counted metrics keep every unit's population
+
+
+def test_staff_trained_is_a_monthly_flow():
+    # audit defect (d): a year's figure is the sum of its months, as the demo and the mapping examples count it
+    f = frames()
+    extra = pd.DataFrame(
+        [("a", "2026-01", "staff_trained", 4.0), ("a", "2026-02", "staff_trained", 6.0)],
+        columns=["unit", "month", "indicator_code", "value"],
+    )
+    f["indicators"] = pd.concat([f["indicators"], extra], ignore_index=True)
+    year = metric_table(f, "year", AS_OF, 15).loc[("a", "2026")]
+    assert year["staff_trained_per_10k"] == (4 + 6) / 2
