@@ -26,6 +26,10 @@ from layouts.shell import root_layout
 
 log = logging.getLogger("onescreen")
 
+# Largest request body the server reads (a callback posts a few small inputs; the browser's largest is well
+# under 10 KB); a larger one gets HTTP 413 before it is read.
+MAX_REQUEST_BYTES = 256 * 1024
+
 
 def handle_callback_error(exc: Exception):
     """Show a callback's domain error as a message on the page; anything else is logged, not shown raw."""
@@ -80,6 +84,7 @@ def create_app(settings: Settings) -> Dash:
     app.layout = root_layout
     register_all(app)
     server = app.server
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     server.extensions[EXTENSION] = rt
     server.config["ONESCREEN_PREFIX"] = app.config.requests_pathname_prefix
     rt.geojson_url = app.config.requests_pathname_prefix + "boundaries.geojson"
@@ -104,9 +109,10 @@ def create_app(settings: Settings) -> Dash:
     def malformed_callback(exc):
         # Callback exceptions go to handle_callback_error; what reaches here from the callback endpoint is a
         # request Dash could not parse (unknown output, wrong shapes, not JSON).
-        if isinstance(exc, HTTPException) and not flask.request.path.endswith("_dash-update-component"):
-            return exc
-        if flask.request.path.endswith("_dash-update-component"):
+        is_callback = flask.request.path.endswith("_dash-update-component")
+        if isinstance(exc, HTTPException) and (exc.code != 400 or not is_callback):
+            return exc  # 404, 405, 413 ... keep their status
+        if is_callback:
             log.warning("malformed callback request: %r", exc)
             return {"error": "malformed callback request"}, 400
         log.exception("request failed", exc_info=exc)

@@ -19,6 +19,7 @@ from dashboard.figures.wall import BAD_SCALE, GOOD_SCALE, wall_map, wall_ranking
 from dashboard.i18n import t
 from dashboard.metrics import CATALOGUE
 from dashboard.regions import GROUPS
+from dashboard.routes import query_string
 from layouts import ids
 from layouts.wall import alert_view, badge_class, tiles_view, wall_layout
 
@@ -41,7 +42,7 @@ def defaults(settings) -> model.WallOptions:
 
 def options(search: str | None, lang: str) -> tuple[model.WallOptions, list[str]]:
     """This wall's options (URL over settings) and notes on ignored values."""
-    return model.parse_options(search, defaults(runtime().settings), lang)
+    return model.parse_options(query_string(search), defaults(runtime().settings), lang)
 
 
 def badge_text(rt, view, lang: str) -> str:

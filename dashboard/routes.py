@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from dashboard.errors import BadInput
+
 # Longest path, unit code and query string the app reads; anything longer names no page.
 MAX_PATH = 256
 MAX_CODE = 32
@@ -43,6 +45,15 @@ def parse_route(pathname: str | None, prefix: str = "/") -> Route:
     if len(parts) == 2 and parts[0] == "district" and len(parts[1]) <= MAX_CODE:
         return Route("district", parts[1])
     return Route("not_found")
+
+
+def query_string(search) -> str:
+    """A URL's query string as the app reads it: '' for none; anything but a bounded string is refused."""
+    if search is None:
+        return ""
+    if not isinstance(search, str) or len(search) > MAX_QUERY:
+        raise BadInput("bad query string")
+    return search
 
 
 def query_lang(search: str | None) -> str | None:
