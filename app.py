@@ -14,15 +14,12 @@ from callbacks.context import EXTENSION
 from callbacks.registry import register_all
 from dashboard.errors import BadInput
 from dashboard.i18n import t
-from dashboard.regions import CityError, load_boundaries, load_city
 from dashboard.routes import parse_route
 from dashboard.runtime import Runtime
-from dashboard.settings import Settings, SettingsError, load_settings
-from dashboard.snapshot import SnapshotReader, open_store
-from data_sources.embedded import prepare_embedded, sources_for
-from data_sources.mapping import MappingError
+from dashboard.settings import Settings, load_settings
 from layouts import ids
 from layouts.shell import root_layout
+from wiring import STARTUP_ERRORS, build_runtime
 
 log = logging.getLogger("onescreen")
 
@@ -39,24 +36,6 @@ def handle_callback_error(exc: Exception):
         log.exception("callback failed", exc_info=exc)
         set_props(ids.ERROR, {"children": "Internal error; the log has the details. 内部错误，详见日志。"})
     return no_update
-
-
-def build_runtime(settings: Settings) -> Runtime:
-    """City, boundaries, sources and snapshot store named by the settings, with a first snapshot."""
-    city = load_city(settings.city)
-    geojson = load_boundaries(city)
-    sources = prepare_embedded(settings, city) if settings.embedded else sources_for(settings)
-    if settings.mapping_file is not None:
-        problems = sources.check()
-        if problems:
-            sources.dispose()
-            intro = f"One Screen cannot start: the mapping file {settings.mapping_file} does not match the sources:"
-            raise MappingError(problems, intro)
-    store = open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
-    runtime = Runtime(settings, city, geojson, sources, store, SnapshotReader(store))
-    if store.current_version() is None:
-        runtime.refresh_now()
-    return runtime
 
 
 def _not_found_response(rt: Runtime, path: str):
@@ -144,7 +123,7 @@ def main() -> int:
     try:
         settings = load_settings()
         app = create_app(settings)
-    except (SettingsError, CityError, MappingError) as exc:
+    except STARTUP_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
     log.info("One Screen on http://%s:%s/", settings.host, settings.port)

@@ -1,7 +1,7 @@
-"""`python -m dashboard ...`"""
+"""`python -m dashboard ...`: the command line lives beside the app (cli.py), wired as the app is."""
 
 import sys
 
-from dashboard.cli import main
+from cli import main
 
 sys.exit(main())

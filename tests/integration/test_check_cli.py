@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
-from dashboard.cli import main
+from cli import main
 from data_sources.sql import SqlSources
 from tests.conftest import fixed_env
 from tests.integration.test_quality import BAD, GOOD

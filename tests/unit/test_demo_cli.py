@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from dashboard.cli import main
+from cli import main
 from data_sources.embedded import prepare_embedded
 
 

@@ -1,7 +1,7 @@
 """Command line: `python -m dashboard serve | demo | refresh | check`.
 
-The CLI is an edge of the system like app.py: it wires settings to data_sources, importing them inside
-each command so that `dashboard` itself stays free of dash and of any source implementation.
+The CLI is an edge of the system like app.py and is wired the same way (wiring.py), so that `dashboard` itself
+stays free of dash and of any source implementation; `dashboard/__main__.py` only calls `main`.
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, timedelta
+
+import wiring
+from data_sources.mapping import MappingError
 
 
 def _progress(label: str, done: int, total: int) -> None:
@@ -18,21 +21,12 @@ def _progress(label: str, done: int, total: int) -> None:
     print(f"{label:<28} {done:>12,} / {total:,} ({pct:5.1f}%)", end=end, file=sys.stderr, flush=True)
 
 
-def _settings_and_city():
-    from dashboard.regions import load_city
-    from dashboard.settings import load_settings
-
-    settings = load_settings()
-    return settings, load_city(settings.city)
-
-
 def cmd_demo(args) -> int:
     """Replace the sources' data with deterministic synthetic data for the city; print rows and bad rows."""
     from data_sources.demo import run_demo
-    from data_sources.embedded import sources_for
 
-    settings, city = _settings_and_city()
-    sources = sources_for(settings)
+    settings, city = wiring.settings_and_city()
+    sources = wiring.sources(settings, city)
     result = run_demo(
         sources,
         city,
@@ -57,12 +51,10 @@ def cmd_refresh(args) -> int:
     import time
 
     from dashboard.refresh import refresh
-    from dashboard.snapshot import open_store
-    from data_sources.embedded import prepare_embedded, sources_for
 
-    settings, city = _settings_and_city()
-    sources = prepare_embedded(settings, city) if settings.embedded else sources_for(settings)
-    store = open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
+    settings, city = wiring.settings_and_city()
+    sources = wiring.sources(settings, city, prepare=True)
+    store = wiring.store(settings)
     started = time.perf_counter()
 
     def step(label: str) -> None:
@@ -91,17 +83,16 @@ def cmd_refresh(args) -> int:
 
 def cmd_check(args) -> int:
     """Print bad-row counts per source and reason, and the first rows of the listing."""
-    from data_sources.embedded import sources_for
     from data_sources.quality import format_report
 
-    settings, city = _settings_and_city()
-    sources = sources_for(settings)
+    settings, city = wiring.settings_and_city()
+    try:
+        sources = wiring.sources(settings, city)
+    except MappingError as exc:
+        print(exc)
+        return 1
     if settings.mapping_file is not None:
-        problems = sources.check()
-        print(f"Mapping {settings.mapping_file}: " + ("matches the sources" if not problems else "does not match:"))
-        print("".join(f"  {p}\n" for p in problems))
-        if problems:
-            return 1
+        print(f"Mapping {settings.mapping_file}: matches the sources")
     print(format_report(sources, city, settings.clock().now(), limit=args.limit))
     return 0
 
@@ -122,17 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--limit", type=int, default=20, help="rows of the listing to print")
     args = parser.parse_args(argv)
 
-    from dashboard.regions import CityError
-    from dashboard.settings import SettingsError
-    from data_sources.mapping import MappingError
-
     try:
         if args.command == "serve":
             import app  # the composition root lives beside dashboard/
 
             return app.main()
         return {"demo": cmd_demo, "check": cmd_check, "refresh": cmd_refresh}[args.command](args)
-    except (SettingsError, CityError, MappingError) as exc:
+    except wiring.STARTUP_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
 

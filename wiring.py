@@ -1,0 +1,61 @@
+"""The composition root's parts, shared by the web app (app.py) and the command line (cli.py): settings, city,
+sources, snapshot store and runtime, built one way wherever they are needed."""
+
+from __future__ import annotations
+
+from dashboard.regions import City, load_boundaries, load_city
+from dashboard.runtime import Runtime
+from dashboard.settings import Settings, load_settings
+from dashboard.snapshot import SnapshotReader, open_store
+from data_sources.embedded import prepare_embedded, sources_for
+from data_sources.mapping import MappingError
+from data_sources.sql import SqlSources
+
+# Errors that stop start-up with their message (exit status 2), whatever the entry point.
+STARTUP_ERRORS: tuple[type[Exception], ...]
+
+
+def settings_and_city() -> tuple[Settings, City]:
+    """Settings from the environment and the city they name."""
+    settings = load_settings()
+    return settings, load_city(settings.city)
+
+
+def sources(settings: Settings, city: City, *, prepare: bool = False) -> SqlSources:
+    """The sources the settings name; with `prepare`, the embedded default is created and filled with demo data
+    on first start. A mapping file that does not match the sources stops here with every mismatch."""
+    found = prepare_embedded(settings, city) if prepare and settings.embedded else sources_for(settings)
+    if settings.mapping_file is not None:
+        problems = found.check()
+        if problems:
+            found.dispose()
+            intro = f"One Screen cannot start: the mapping file {settings.mapping_file} does not match the sources:"
+            raise MappingError(problems, intro)
+    return found
+
+
+def store(settings: Settings):
+    """The snapshot store the settings name (Redis, or the data folder's)."""
+    return open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """City, boundaries, sources and snapshot store named by the settings, with a first snapshot."""
+    city = load_city(settings.city)
+    geojson = load_boundaries(city)
+    found = sources(settings, city, prepare=True)
+    snapshots = store(settings)
+    runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots))
+    if snapshots.current_version() is None:
+        runtime.refresh_now()
+    return runtime
+
+
+def _startup_errors() -> tuple[type[Exception], ...]:
+    from dashboard.regions import CityError
+    from dashboard.settings import SettingsError
+
+    return SettingsError, CityError, MappingError
+
+
+STARTUP_ERRORS = _startup_errors()
