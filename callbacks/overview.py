@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 
-from dash import Input, Output, State, ctx, html
+from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
 from callbacks.context import clear_error, page_lang, prefix, runtime
 from callbacks.registry import page_callback
 from dashboard.answers import overview as answers
+from dashboard.answers.overview import OverviewParams
 from dashboard.errors import BadInput
 from dashboard.figures.balance import decomposition_figure, lorenz_figure, profile_figure, trend_figure
 from dashboard.figures.map import unit_map
@@ -19,6 +20,7 @@ from dashboard.figures.ranking import ranking_bar
 from dashboard.i18n import t
 from dashboard.metrics import CATALOGUE, DIMENSIONS
 from dashboard.regions import GROUPS
+from dashboard.routes import query_string
 from layouts import ids
 
 
@@ -158,6 +160,38 @@ def render(rt, view, p, lang: str) -> tuple:
         city_text(city, spec, lang, len(view.units)),
         t("overview.explain_lorenz", lang, weighting=weighting),
     )
+
+
+@page_callback(
+    Output(ids.OVERVIEW_URL, "search"),
+    Output(ids.OVERVIEW_METRIC, "value"),
+    Output(ids.OVERVIEW_PERIOD, "value"),
+    Output(ids.OVERVIEW_UNIT, "value"),
+    Input(ids.OVERVIEW_URL, "search"),
+    Input(ids.OVERVIEW_METRIC, "value"),
+    Input(ids.OVERVIEW_PERIOD, "value"),
+    Input(ids.OVERVIEW_UNIT, "value"),
+    prevent_initial_call=True,
+)
+def sync_overview_url(search, metric, period, unit):
+    """Keep the overview's state in the URL: a choice writes the query (a new history entry), and a query that
+    changes by back or forward sets the choices."""
+    rt = runtime()
+    view = rt.view()
+    if view is None:
+        raise PreventUpdate
+    search = query_string(search)
+    if ctx.triggered_id == ids.OVERVIEW_URL:
+        shown = OverviewParams(metric, period, unit)
+        state, _ = answers.state_from_query(view, search, shown)
+        if state == shown:
+            raise PreventUpdate
+        return no_update, state.metric, state.period, state.unit
+    params = answers.parse(view, metric, period, unit)
+    wanted = answers.query_for(search, params)
+    if wanted == search:
+        raise PreventUpdate
+    return wanted, no_update, no_update, no_update
 
 
 def clicked_code(click_data, key: str) -> str | None:

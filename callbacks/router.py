@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from dash import Input, Output
+from dash import Input, Output, State
 
 from callbacks.context import page_lang, prefix, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from callbacks.wall import wall_page
 from dashboard.answers import quality as quality_answers
-from dashboard.answers.overview import offered_periods
+from dashboard.answers.overview import OverviewParams, offered_periods, state_from_query
 from dashboard.i18n import t
 from dashboard.metrics import latest_complete_period
-from dashboard.routes import parse_route
+from dashboard.routes import parse_route, query_string
 from dashboard.wall import shorten
 from layouts import ids
 from layouts.district import district_layout
-from layouts.overview import overview_layout
+from layouts.overview import DEFAULT_METRIC, overview_layout
 from layouts.quality import quality_layout
 from layouts.shell import message_page
+
+
+def overview_state(rt, view, search: str):
+    """The overview's state for a URL query (over the defaults), the periods it offers, and ignored names."""
+    periods, default = overview_periods(view)
+    if view is None or default is None:
+        return None, tuple(periods), ()
+    defaults = OverviewParams(DEFAULT_METRIC, default, rt.city.units[0].code)
+    state, ignored = state_from_query(view, search, defaults)
+    return state, tuple(periods), tuple(ignored)
 
 
 def overview_periods(view) -> tuple[list[str], str | None]:
@@ -32,11 +42,14 @@ def overview_periods(view) -> tuple[list[str], str | None]:
     )
 
 
-@page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.URL, "search"))
+@page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))
 def render_page(pathname, search):
     """The layout of the page a URL names, or a message saying why there is none (built once per snapshot
-    version, page and language; only a parsed route, never the raw path, reaches the cache)."""
+    version, page, language and page state; only parsed values, never the raw path or query, reach the cache).
+    A change of the query alone re-renders nothing: the page's own callbacks follow it (the overview's state),
+    and the language switch loads the page anew."""
     rt, lang, base = runtime(), page_lang(search), prefix()
+    search = query_string(search)
     route = parse_route(pathname if isinstance(pathname, str) and pathname else base, base)
     if route.page == "wall":
         return wall_page(search)  # full screen, no light header; its query (playlist, dwell) shapes it
@@ -44,18 +57,19 @@ def render_page(pathname, search):
     known = route.page != "not_found" and (route.page != "district" or rt.city.unit(route.code) is not None)
     if view is None or not known:
         return plain(build_page(rt, view, route, lang, base, shown=shorten(str(pathname), 80)))
-    return view.memo(("page", route, lang), lambda v: plain(build_page(rt, v, route, lang, base)))
+    state = overview_state(rt, view, search) if route.page == "overview" else None
+    return view.memo(("page", route, lang, state), lambda v: plain(build_page(rt, v, route, lang, base, state=state)))
 
 
-def build_page(rt, view, route, lang: str, base: str, shown: str = ""):
+def build_page(rt, view, route, lang: str, base: str, shown: str = "", state=None):
     """The layout of one page for a pinned view (None before the first snapshot); `shown` is the (shortened)
-    path a not-found message names."""
+    path a not-found message names, `state` the overview's (state, periods, ignored names)."""
     pathname = route.path(base)
     as_of = view.snapshot.as_of if view else None
     demo = rt.settings.embedded
     if route.page == "overview":
-        periods, default = overview_periods(view)
-        return overview_layout(rt.city, lang, pathname, base, as_of, periods, default, demo=demo)
+        params, periods, ignored = state or (None, [], ())
+        return overview_layout(rt.city, lang, pathname, base, as_of, periods, params, ignored=ignored, demo=demo)
     if route.page == "district":
         unit = rt.city.unit(route.code)
         if unit is None:

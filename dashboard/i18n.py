@@ -19,6 +19,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "overview.no_data": ("本期无数据", "No data for this period"),
     "overview.unit": ("区县", "Unit"),
     "overview.city_value": ("全市：{value}", "City: {value}"),
+    "overview.note_query": (
+        "链接中的 {names} 本页不提供，已改用默认值。",
+        "This page does not offer the link's {names}; showing the defaults instead.",
+    ),
     "overview.city_units": ("（{n}/{total}个区县有数据）", "({n} of {total} units report it)"),
     "overview.explain_map": (
         "颜色越深数值越高；点击区县查看详情。",

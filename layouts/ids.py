@@ -18,6 +18,8 @@ QUALITY_SUMMARY = "quality-summary"
 
 OVERVIEW_PERIOD = "overview-period"
 OVERVIEW_UNIT = "overview-unit"
+OVERVIEW_URL = "overview-url"  # the overview's own view of the URL: its metric, period and unit live in the query
+OVERVIEW_NOTE = "overview-note"
 OVERVIEW_CITY_VALUE = "overview-city-value"
 OVERVIEW_LORENZ = "overview-lorenz"
 OVERVIEW_TREND = "overview-trend"

@@ -52,23 +52,28 @@ def overview_layout(
     prefix: str,
     as_of: str | None,
     periods: list[str],
-    period: str | None,
+    state,
     *,
+    ignored: tuple[str, ...] = (),
     demo: bool = True,
 ) -> list:
-    """The overview page; every figure is filled by callbacks.overview."""
+    """The overview page for a state (metric, period and unit, from the URL's query or the defaults); every
+    figure is filled by callbacks.overview. `ignored` names query values the page does not offer."""
     units = [{"label": u.name(lang), "value": u.code} for u in city.units]
+    note = t("overview.note_query", lang, names=", ".join(ignored)) if ignored else ""
     return [
+        dcc.Location(id=ids.OVERVIEW_URL, refresh=False),
         header(city, lang, pathname, prefix),
         html.Main(
             [
+                html.P(note, id=ids.OVERVIEW_NOTE, className="note" if note else "note empty"),
                 html.Div(
                     [
                         html.Label(t("overview.metric", lang), htmlFor=ids.OVERVIEW_METRIC),
                         dcc.Dropdown(
                             id=ids.OVERVIEW_METRIC,
                             options=metric_options(lang),
-                            value=DEFAULT_METRIC,
+                            value=state.metric if state else DEFAULT_METRIC,
                             clearable=False,
                             className="metric-select wide",
                         ),
@@ -76,7 +81,7 @@ def overview_layout(
                         dcc.Dropdown(
                             id=ids.OVERVIEW_PERIOD,
                             options=period_options(periods),
-                            value=period,
+                            value=state.period if state else None,
                             clearable=False,
                             className="period-select",
                         ),
@@ -135,7 +140,7 @@ def overview_layout(
                             dcc.Dropdown(
                                 id=ids.OVERVIEW_UNIT,
                                 options=units,
-                                value=city.units[0].code,
+                                value=state.unit if state else city.units[0].code,
                                 clearable=False,
                                 className="metric-select",
                             ),

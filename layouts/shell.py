@@ -36,7 +36,7 @@ def header(city: City, lang: str, pathname: str, prefix: str) -> html.Header:
                 [
                     dcc.Link(t("nav.overview", lang), href=f"{prefix}?lang={lang}", className="nav-link"),
                     dcc.Link(t("nav.quality", lang), href=f"{prefix}quality?lang={lang}", className="nav-link"),
-                    dcc.Link(
+                    html.A(  # a full load: every part of the page is drawn anew in the other language
                         t("nav.language", lang),
                         href=f"{pathname}?lang={other}",
                         className="nav-link lang-switch",

@@ -4,6 +4,7 @@ trend and its decomposition, the composite ranking and one unit's composite prof
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
@@ -55,6 +56,35 @@ def parse(view: View, metric, period, unit) -> OverviewParams:
     if not isinstance(unit, str) or unit not in view.scope.units:
         raise BadInput(f"unknown unit {str(unit)[:20]!r}")
     return OverviewParams(metric, period, unit)
+
+
+def query_values(search: str) -> dict[str, str]:
+    """The last value of each parameter of a (validated) query string."""
+    return {k: v[-1] for k, v in parse_qs(search.lstrip("?")).items()}
+
+
+def state_from_query(view: View, search: str, defaults: OverviewParams) -> tuple[OverviewParams, list[str]]:
+    """The overview's metric, period and unit from a URL query over the defaults, and the names of the values
+    that were ignored because the page does not offer them (a link from an older snapshot, a typo)."""
+    query = query_values(search)
+    offered = {
+        "metric": OVERVIEW_METRICS,
+        "period": offered_periods(view),
+        "unit": [c for c in view.city.codes if c in view.scope.units],
+    }
+    values, ignored = {}, []
+    for key, allowed in offered.items():
+        given = query.get(key)
+        if given is not None and given not in allowed:
+            ignored.append(key)
+        values[key] = given if given in allowed else getattr(defaults, key)
+    return OverviewParams(**values), ignored
+
+
+def query_for(search: str, p: OverviewParams) -> str:
+    """The URL query that reproduces this overview: its own parameters, with the others (lang) kept."""
+    query = {k: v for k, v in query_values(search).items() if k not in ("metric", "period", "unit")}
+    return "?" + urlencode({**query, "metric": p.metric, "period": p.period, "unit": p.unit})
 
 
 def model(view: View, p: OverviewParams) -> overview.OverviewModel:
