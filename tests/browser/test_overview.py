@@ -86,7 +86,7 @@ def test_clicking_a_unit_on_the_map_opens_its_page(page, live_server, city):
 def test_language_switch_and_ranking_click(page, live_server):
     open_overview(page, live_server)
     page.click("#lang-switch")
-    page.wait_for_function("document.querySelector('.brand').innerText === 'One Screen'")
+    page.wait_for_function("document.querySelector('.brand')?.innerText === 'One Screen'")  # a full load
     page.wait_for_selector("#overview-ranking .ytick")
     page.wait_for_function(
         "[...document.querySelectorAll('#overview-ranking .ytick')].some(t => t.textContent === 'Shangzhi')"
@@ -111,3 +111,51 @@ def test_the_outside_check_catches_a_foreign_request():
     assert outside(["https://cdn.plot.ly/plotly.min.js", "http://127.0.0.1:1/x", "blob:http://127.0.0.1/1"]) == [
         "https://cdn.plot.ly/plotly.min.js"
     ]
+
+
+def shown(page, dropdown: str) -> str:
+    """The label a dropdown shows."""
+    return page.locator(f"#{dropdown}-value").inner_text()
+
+
+def choose(page, dropdown: str, value: str) -> None:
+    """Open a dropdown and pick the option with this value, as a person would."""
+    page.click(f"#{dropdown}")
+    page.locator(f"[role=option]:has(input[value='{value}'])").click()
+
+
+def test_the_overviews_state_lives_in_the_url(page, live_server):
+    state = "?lang=en&metric=bad_rate&period=2026-03&unit=230184"
+    open_overview(page, live_server, state)  # a link reproduces the view
+    assert shown(page, "overview-metric").endswith("Bad-review rate") and shown(page, "overview-period") == "2026-03"
+    assert shown(page, "overview-unit") == "Wuchang"
+    page.wait_for_function(
+        "document.querySelector('#overview-profile .js-plotly-plot')?.data?.[0]?.name === 'Wuchang'")
+
+    choose(page, "overview-metric", "online_share")  # a choice writes the query
+    page.wait_for_url(f"{live_server}/?lang=en&metric=online_share&period=2026-03&unit=230184")
+    page.wait_for_function("document.querySelector('#overview-ranking .js-plotly-plot')"
+                           "?.layout?.xaxis?.title?.text?.startsWith('Online share')")
+    choose(page, "overview-period", "2025")
+    page.wait_for_url(f"{live_server}/?lang=en&metric=online_share&period=2025&unit=230184")
+
+    page.reload()  # reload restores it
+    page.wait_for_selector(MAP, timeout=30_000)
+    assert shown(page, "overview-metric").endswith("Online share") and shown(page, "overview-period") == "2025"
+
+    page.go_back()  # back and forward move between the states, and the page follows
+    page.wait_for_url(f"{live_server}/?lang=en&metric=online_share&period=2026-03&unit=230184")
+    page.wait_for_function("document.querySelector('#overview-period-value')?.innerText === '2026-03'")
+    page.go_back()
+    page.wait_for_url(f"{live_server}/{state}")
+    page.wait_for_function("document.querySelector('#overview-metric-value')?.innerText.endsWith('Bad-review rate')")
+    page.wait_for_function("document.querySelector('#overview-ranking .js-plotly-plot')"
+                           "?.layout?.xaxis?.title?.text?.startsWith('Bad-review rate')")
+    page.go_forward()
+    page.wait_for_function("document.querySelector('#overview-metric-value')?.innerText.endsWith('Online share')")
+
+
+def test_a_link_with_values_the_page_does_not_offer_shows_the_defaults_and_says_so(page, live_server):
+    open_overview(page, live_server, "?lang=en&metric=population&unit=999999")
+    assert shown(page, "overview-metric").endswith("Online share")
+    assert "does not offer the link's metric, unit" in page.locator("#overview-note").inner_text()
