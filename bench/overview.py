@@ -1,8 +1,9 @@
 """Overview callback latency through Dash's own dispatch, against a trivial callback measured in the same run.
 
 Goal (issue 5): p50 of each overview callback at most 5x the trivial callback's p50, on a warm snapshot.
-Answers are cached per snapshot version and inputs (dashboard.runtime.Runtime.memo); the "cold inputs" row asks
-for a combination never asked before on every call, so it measures building the figures themselves.
+Answers are cached per snapshot version, scope and validated inputs (dashboard.view.AnswerCache, reached through
+the request's pinned view); the "cold inputs" row asks for a combination never asked before on every call, so it
+measures building the answers and figures themselves.
 `python -m bench overview [--scale N] [--rounds N]`.
 """
 
@@ -58,9 +59,9 @@ def timings(client, body: dict, rounds: int) -> list[float]:
 
 def cold_timings(client, period: str, rounds: int) -> list[float]:
     """Milliseconds per overview call with inputs never asked before (nothing cached for them)."""
-    from dashboard.metrics import CATALOGUE
+    from dashboard.metrics import OVERVIEW_METRICS
 
-    combos = [(m, u) for m in CATALOGUE for u in ("230102", "230113", "230125", "230184")]
+    combos = [(m, u) for m in OVERVIEW_METRICS for u in ("230102", "230113", "230125", "230184")]
     out = []
     for metric, unit in combos[:rounds]:
         body = payload(
@@ -102,7 +103,7 @@ def callbacks(period: str) -> dict[str, dict]:
     """The overview page's callbacks, as the browser sends them."""
     search = [("url", "search", "")]
     return {
-        "page (router)": payload([("page", "children")], [("url", "pathname", "/"), ("url", "search", "")]),
+        "page (router)": payload([("page", "children")], [("url", "pathname", "/")], [("url", "search", "")]),
         "overview charts": payload(
             OVERVIEW_OUTPUTS,
             [
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings(_env_file=None, data_dir=Path(tmp), demo_scale=args.scale, refresh_seconds=0)
         app = create_app(settings)
         client = app.server.test_client()
-        _, months = app.server.extensions["onescreen"].metric_table("month")
+        months = app.server.extensions["onescreen"].view().metric_table("month")
         period = sorted(months.index.get_level_values("period").unique())[-2]
         rows = [("trivial (baseline)", trivial)]
         rows += [(name, summary(timings(client, body, args.rounds))) for name, body in callbacks(period).items()]

@@ -35,11 +35,13 @@ def overview_periods(view) -> tuple[list[str], str | None]:
     """Periods the overview offers (years and months) and the default: the latest complete month."""
     if view is None:
         return [], None
-    offered = offered_periods(view)
-    months = [p for p in offered if len(p) == 7]
-    return offered, latest_complete_period(view.metric_table("month"), view.as_of.date()) or (
-        months[-1] if months else None
-    )
+    def build(v):
+        offered = offered_periods(v)
+        months = [p for p in offered if len(p) == 7]
+        latest = latest_complete_period(v.metric_table("month"), v.as_of.date())
+        return offered, latest or (months[-1] if months else None)
+
+    return view.memo(("overview_periods",), build)
 
 
 @page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))

@@ -41,17 +41,23 @@ def granularity_of(period) -> str:
     raise BadInput(f"unknown period {str(period)[:PERIOD_CHARS + 3]!r}")
 
 
-def offered_periods(view: View) -> list[str]:
-    """Periods the overview offers: years, then months, oldest first."""
-    return periods(view.metric_table("year")) + periods(view.metric_table("month"))
+def offered_periods(view: View) -> tuple[str, ...]:
+    """Periods the overview offers: years, then months, oldest first (once per version)."""
+    return view.memo(
+        ("offered_periods",), lambda v: tuple(periods(v.metric_table("year")) + periods(v.metric_table("month")))
+    )
+
+
+def _offered_set(view: View) -> frozenset[str]:
+    return view.memo(("offered_period_set",), lambda v: frozenset(offered_periods(v)))
 
 
 def parse(view: View, metric, period, unit) -> OverviewParams:
     """Validate overview inputs once; anything outside its domain is a BadInput with a short message."""
     if not isinstance(metric, str) or metric not in OVERVIEW_METRICS:
         raise BadInput(f"unknown metric {str(metric)[:40]!r}")
-    granularity = granularity_of(period)
-    if period not in periods(view.metric_table(granularity)):
+    granularity_of(period)
+    if period not in _offered_set(view):
         raise BadInput(f"no data for {period!r}")
     if not isinstance(unit, str) or unit not in view.scope.units:
         raise BadInput(f"unknown unit {str(unit)[:20]!r}")
@@ -69,7 +75,7 @@ def state_from_query(view: View, search: str, defaults: OverviewParams) -> tuple
     query = query_values(search)
     offered = {
         "metric": OVERVIEW_METRICS,
-        "period": offered_periods(view),
+        "period": _offered_set(view),
         "unit": [c for c in view.city.codes if c in view.scope.units],
     }
     values, ignored = {}, []
