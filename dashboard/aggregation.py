@@ -5,6 +5,8 @@ Grains stay small whatever the number of source rows (docs/aggregates.md):
 - req_day         unit x day x channel: submitted (by submit day); finished, completed, on_time (by finish day)
 - req_item_month  unit x month x department x item: the same counts by month
 - proc_hist       unit x month x processing-time bucket: completed requests (for median and p90)
+- proc_item_month unit x month x department x item x bucket: the same histogram per service item
+- departments, items  the services source's reference tables (names, promised days)
 - rev_day         unit x day x channel: reviews, score sum, one count per score, bad, rectified on time
 - rev_item_month  unit x month x department x item: reviews, score sum, good, bad, rectified on time
 - open_bad        one row per bad review not yet rectified (bounded by what is open)
@@ -129,6 +131,9 @@ def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
         "proc_hist": select(c.unit, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
         .where(c.bucket.is_not(None), _since(c.completed_at, month))
         .group_by(c.unit, c.fin_month, c.bucket),
+        "proc_item_month": select(*item_keys, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
+        .where(c.bucket.is_not(None), _since(c.completed_at, month))
+        .group_by(*item_keys, c.fin_month, c.bucket),
     }
 
 

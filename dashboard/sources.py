@@ -22,6 +22,11 @@ class Sources(ABC):
         """The reference table of units: code, name_zh, name_en, kind, group, population."""
 
     @abstractmethod
+    def read_reference(self, name: str) -> pd.DataFrame:
+        """A small reference table of the services source by its canonical name: `department` (code, name_zh,
+        name_en) or `service_item` (code, name_zh, name_en, department_code, promised_days), ordered by code."""
+
+    @abstractmethod
     def ping(self) -> dict[str, str | None]:
         """Per source: None when it answers, else a short reason."""
 

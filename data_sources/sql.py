@@ -88,14 +88,17 @@ class SqlSources(Sources):
 
     def read_units(self) -> pd.DataFrame:
         """The district reference table, ordered by code."""
-        table = self.canonical("district")
+        return self.read_reference("district").astype({"population": "int64"})
+
+    def read_reference(self, name: str) -> pd.DataFrame:
+        """A reference table of the services source (district, department, service_item), ordered by code."""
+        table = self.canonical(name)
         try:
             with self.engine("services").connect() as conn:
                 rows = conn.execute(select(table).order_by(table.c.code)).mappings().all()
         except SQLAlchemyError as exc:
             raise SourceError(f"services source: {_describe(exc)}") from exc
-        frame = pd.DataFrame(rows, columns=[c.key for c in table.columns])
-        return frame.astype({"population": "int64"})
+        return pd.DataFrame(rows, columns=[c.key for c in table.columns])
 
     def ping(self) -> dict[str, str | None]:
         """Run SELECT 1 on each source."""
