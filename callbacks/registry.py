@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 
 # Modules whose callbacks every app gets; importing one records its callbacks.
-PAGE_MODULES = ("callbacks.router", "callbacks.overview", "callbacks.quality", "callbacks.wall")
+PAGE_MODULES = (
+    "callbacks.router", "callbacks.overview", "callbacks.district", "callbacks.quality", "callbacks.wall",
+)
 
 _CALLBACKS: list[tuple[tuple, dict, object]] = []
 

@@ -8,8 +8,10 @@ from callbacks.context import page_lang, prefix, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from callbacks.wall import wall_page
+from dashboard.answers import district as district_answers
 from dashboard.answers import quality as quality_answers
 from dashboard.answers.overview import OverviewParams, offered_periods, state_from_query
+from dashboard.errors import BadInput
 from dashboard.i18n import t
 from dashboard.metrics import latest_complete_period
 from dashboard.routes import parse_route, query_string
@@ -29,6 +31,14 @@ def overview_state(rt, view, search: str):
     defaults = OverviewParams(DEFAULT_METRIC, default, rt.city.units[0].code)
     state, ignored = state_from_query(view, search, defaults)
     return state, tuple(periods), tuple(ignored)
+
+
+def district_state(view, code: str, search: str, lang: str) -> tuple:
+    """The district filters of a URL query, or the defaults and a note saying which filter was not valid."""
+    try:
+        return district_answers.parse_query(view, code, search), ""
+    except BadInput as exc:
+        return district_answers.default_params(view, code), t("district.bad_filter", lang, reason=str(exc))
 
 
 def overview_periods(view) -> tuple[list[str], str | None]:
@@ -59,7 +69,11 @@ def render_page(pathname, search):
     known = route.page != "not_found" and (route.page != "district" or rt.city.unit(route.code) is not None)
     if view is None or not known:
         return plain(build_page(rt, view, route, lang, base, shown=shorten(str(pathname), 80)))
-    state = overview_state(rt, view, search) if route.page == "overview" else None
+    state = None
+    if route.page == "overview":
+        state = overview_state(rt, view, search)
+    elif route.page == "district":
+        state = district_state(view, route.code, search, lang)
     return view.memo(("page", route, lang, state), lambda v: plain(build_page(rt, v, route, lang, base, state=state)))
 
 
@@ -76,7 +90,10 @@ def build_page(rt, view, route, lang: str, base: str, shown: str = "", state=Non
         unit = rt.city.unit(route.code)
         if unit is None:
             return message_page(rt.city, lang, pathname, base, t("error.unknown_unit", lang, code=route.code))
-        return district_layout(rt.city, unit, lang, pathname, base, rt.areas.get(unit.code), as_of, demo=demo)
+        params, note = state or (None, "")
+        departments = view.frames["departments"] if view is not None else None
+        return district_layout(rt.city, unit, lang, pathname, base, rt.areas.get(unit.code), as_of, params=params,
+                               departments=departments, note=note, demo=demo)
     if route.page == "quality":
         if view is None:
             return message_page(rt.city, lang, pathname, base, t("error.no_data", lang))

@@ -28,6 +28,7 @@ from dashboard.sqlfuncs import day_text, hours_between, year_month
 
 # Lower edges, in hours, of the processing-time buckets; the last bucket is open-ended.
 HOUR_EDGES = (0, 0.5, 1, 2, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 480, 720, 1440)
+CHANNELS = ("web", "app", "window", "self_service", "hotline")
 ONLINE = ("web", "app")
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table
 
+from dashboard.aggregation import CHANNELS as CHANNELS  # re-exported: the channel vocabulary
 from dashboard.aggregation import ONLINE
 
-CHANNELS = ("web", "app", "window", "self_service", "hotline")
-ONLINE_CHANNELS = ONLINE  # defined once, where the aggregates count them
+ONLINE_CHANNELS = ONLINE  # defined once, where the aggregates count them (with CHANNELS)
 STATUSES = ("submitted", "accepted", "completed", "rejected", "withdrawn")
 SCORES = (1, 2, 3, 4, 5)
 INDICATORS = (

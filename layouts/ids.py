@@ -20,6 +20,32 @@ OVERVIEW_PERIOD = "overview-period"
 OVERVIEW_UNIT = "overview-unit"
 OVERVIEW_URL = "overview-url"  # the overview's own view of the URL: its metric, period and unit live in the query
 OVERVIEW_NOTE = "overview-note"
+
+DISTRICT_URL = "district-url"
+DISTRICT_DATES = "district-dates"
+DISTRICT_BY = "district-by"
+DISTRICT_DEPARTMENT = "district-department"
+DISTRICT_CHANNEL = "district-channel"
+DISTRICT_NOTE = "district-note"
+DISTRICT_STANDING = "district-standing"
+DISTRICT_COMPOSITE = "district-composite"
+DISTRICT_DEPARTMENTS = "district-departments"
+DISTRICT_ITEMS = "district-items"
+DISTRICT_PARETO_BAD = "district-pareto-bad"
+DISTRICT_PARETO_LATE = "district-pareto-late"
+DISTRICT_CHANNEL_MIX = "district-channel-mix"
+DISTRICT_CHANNEL_SCORE = "district-channel-score"
+DISTRICT_OPEN_BAD = "district-open-bad"
+DISTRICT_OPEN_BAD_NOTE = "district-open-bad-note"
+DISTRICT_RECTIFICATION = "district-rectification"
+DISTRICT_RECT_DEPARTMENTS = "district-rect-departments"
+DISTRICT_TREND_METRICS = ("requests", "online_share", "on_time_rate", "mean_score", "bad_rate", "median_hours",
+                          "p90_hours")
+
+
+def district_trend(metric: str) -> str:
+    """Id of the district page's trend graph of one metric."""
+    return f"district-trend-{metric}"
 OVERVIEW_CITY_VALUE = "overview-city-value"
 OVERVIEW_LORENZ = "overview-lorenz"
 OVERVIEW_TREND = "overview-trend"

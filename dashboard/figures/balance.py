@@ -10,15 +10,16 @@ from dashboard.figures import FONT_FAMILY, GROUP_COLOURS, TEMPLATE
 ACCENT = "#1f5fa8"
 
 
-def _style(fig: go.Figure, **layout) -> go.Figure:
-    fig.update_layout(
-        font={"family": FONT_FAMILY},
-        template=TEMPLATE,
-        margin={"l": 8, "r": 8, "t": 30, "b": 8},
-        plot_bgcolor="#ffffff",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        **layout,
-    )
+def style(fig: go.Figure, **layout) -> go.Figure:
+    """The light pages' look; keyword arguments add to or override the layout."""
+    defaults = {
+        "font": {"family": FONT_FAMILY},
+        "template": TEMPLATE,
+        "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+        "plot_bgcolor": "#ffffff",
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    }
+    fig.update_layout(**(defaults | layout))
     fig.update_xaxes(automargin=True, gridcolor="#e8ecf1")
     fig.update_yaxes(automargin=True, gridcolor="#e8ecf1")
     return fig
@@ -38,7 +39,7 @@ def lorenz_figure(points: pd.DataFrame, labels: dict) -> go.Figure:
         fillcolor="rgba(31,95,168,0.12)",
         hovertemplate="%{x:.0%} → %{y:.0%}<extra></extra>",
     )
-    return _style(
+    return style(
         fig,
         xaxis={"title": {"text": labels["x"]}, "tickformat": ".0%", "range": [0, 1]},
         yaxis={"title": {"text": labels["y"]}, "tickformat": ".0%", "range": [0, 1]},
@@ -56,7 +57,7 @@ def trend_figure(trend: pd.DataFrame, columns: dict[str, str], y_title: str) -> 
             name=label,
             hovertemplate=f"{label} %{{x}}: %{{y:.3f}}<extra></extra>",
         )
-    return _style(fig, xaxis={"type": "category"}, yaxis={"title": {"text": y_title}, "rangemode": "tozero"})
+    return style(fig, xaxis={"type": "category"}, yaxis={"title": {"text": y_title}, "rangemode": "tozero"})
 
 
 def decomposition_figure(trend: pd.DataFrame, between: str, within: str, labels: dict) -> go.Figure:
@@ -64,7 +65,7 @@ def decomposition_figure(trend: pd.DataFrame, between: str, within: str, labels:
     fig = go.Figure()
     fig.add_bar(x=trend["period"], y=trend[between], name=labels["between"], marker_color="#e09f3e")
     fig.add_bar(x=trend["period"], y=trend[within], name=labels["within"], marker_color="#2a9d8f")
-    return _style(fig, barmode="stack", xaxis={"type": "category"}, yaxis={"title": {"text": labels["y"]}})
+    return style(fig, barmode="stack", xaxis={"type": "category"}, yaxis={"title": {"text": labels["y"]}})
 
 
 def profile_figure(unit: pd.Series, city: pd.Series, labels: dict[str, str], unit_name: str, city_name: str):
@@ -73,7 +74,7 @@ def profile_figure(unit: pd.Series, city: pd.Series, labels: dict[str, str], uni
     fig = go.Figure()
     fig.add_bar(x=[labels[d] for d in dims], y=[unit[d] for d in dims], name=unit_name, marker_color=ACCENT)
     fig.add_bar(x=[labels[d] for d in dims], y=[city.get(d) for d in dims], name=city_name, marker_color="#9aa5b1")
-    return _style(fig, barmode="group", yaxis={"range": [0, 100], "title": {"text": "0–100"}})
+    return style(fig, barmode="group", yaxis={"range": [0, 100], "title": {"text": "0–100"}})
 
 
 def group_colour(group: str) -> str:

@@ -1,0 +1,205 @@
+"""District page callbacks: every panel for the unit and filters (parse, view, answer, render), and the filters
+kept in the URL's query."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from dash import Input, Output, State, ctx, html, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks.context import clear_error, page_lang, runtime
+from callbacks.overview import plain
+from callbacks.registry import page_callback
+from dashboard.aggregation import CHANNELS
+from dashboard.answers import district as answers
+from dashboard.errors import BadInput
+from dashboard.figures.district import (
+    channel_mix_figure,
+    channel_score_figure,
+    comparison_lines,
+    dimension_bars,
+    pareto_figure,
+)
+from dashboard.i18n import t
+from dashboard.metrics import CATALOGUE, DIMENSIONS
+from dashboard.routes import parse_route, query_string
+from layouts import ids
+
+SERIES = answers.SERIES
+PANEL_OUTPUTS = [
+    *[Output(ids.district_trend(m), "figure") for m in ids.DISTRICT_TREND_METRICS],
+    Output(ids.DISTRICT_STANDING, "children"),
+    Output(ids.DISTRICT_COMPOSITE, "figure"),
+    Output(ids.DISTRICT_DEPARTMENTS, "rowData"),
+    Output(ids.DISTRICT_ITEMS, "rowData"),
+    Output(ids.DISTRICT_PARETO_BAD, "figure"),
+    Output(ids.DISTRICT_PARETO_LATE, "figure"),
+    Output(ids.DISTRICT_CHANNEL_MIX, "figure"),
+    Output(ids.DISTRICT_CHANNEL_SCORE, "figure"),
+    Output(ids.DISTRICT_OPEN_BAD, "rowData"),
+    Output(ids.DISTRICT_OPEN_BAD_NOTE, "children"),
+    Output(ids.DISTRICT_RECTIFICATION, "figure"),
+    Output(ids.DISTRICT_RECT_DEPARTMENTS, "rowData"),
+]
+FILTERS = [
+    Input(ids.DISTRICT_DATES, "start_date"),
+    Input(ids.DISTRICT_DATES, "end_date"),
+    Input(ids.DISTRICT_BY, "value"),
+    Input(ids.DISTRICT_DEPARTMENT, "value"),
+    Input(ids.DISTRICT_CHANNEL, "value"),
+]
+
+
+def unit_code(pathname) -> str:
+    """The unit code of the page's path (validated by the answers against the view's scope)."""
+    route = parse_route(pathname if isinstance(pathname, str) else None)
+    if route.page != "district":
+        raise PreventUpdate
+    return route.code
+
+
+def params_of(view, pathname, start, end, by, department, channel) -> answers.DistrictParams:
+    """The validated filters of a callback (a date picker sends 'YYYY-MM-DD' or a full ISO time)."""
+
+    def day(value):
+        return value[:10] if isinstance(value, str) and len(value) >= 10 else value
+
+    return answers.parse(view, unit_code(pathname), start=day(start), end=day(end), granularity=by,
+                         department=department, channel=channel)
+
+
+@page_callback(*PANEL_OUTPUTS, *FILTERS, State(ids.URL, "pathname"), State(ids.URL, "search"))
+def update_district(start, end, by, department, channel, pathname, search):
+    """Every panel of the district page for the unit and filters."""
+    rt, lang = runtime(), page_lang(search)
+    view = rt.view()
+    if view is None:
+        raise BadInput(t("error.no_data", lang))
+    try:
+        params = params_of(view, pathname, start, end, by, department, channel)
+    except BadInput as exc:
+        raise BadInput(t("district.bad_filter", lang, reason=str(exc))) from None
+    outputs = view.memo(("district_page", params, lang), lambda v: render(v, params, lang))
+    clear_error()
+    return outputs
+
+
+def fmt(value, spec: str) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+
+
+def records(rows) -> list[dict]:
+    """Grid rows as JSON records (NaN as null, times as text)."""
+    return json.loads(rows.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
+def standing_table(rows, lang: str) -> html.Table:
+    """The unit's value, the city's and its group's median, and its ranks, one row per metric."""
+    head = html.Tr([html.Th(t(k, lang)) for k in ("district.metric", "district.value", "district.series.city",
+                                                   "district.series.group_median", "district.rank_all",
+                                                   "district.rank_group")])
+    body = []
+    for r in rows.itertuples():
+        spec = CATALOGUE[r.metric].fmt
+        rank = "—" if math.isnan(r.rank) else f"{int(r.rank)} / {r.units}"
+        group_rank = "—" if math.isnan(r.group_rank) else f"{int(r.group_rank)} / {r.group_units}"
+        body.append(html.Tr(
+            [html.Td(t(f"metric.{r.metric}", lang)), html.Td(fmt(r.unit, spec), className="num"),
+             html.Td(fmt(r.city, spec), className="num"), html.Td(fmt(r.group_median, spec), className="num"),
+             html.Td(rank, className="num"), html.Td(group_rank, className="num")],
+            **{"data-metric": r.metric},
+        ))
+    return html.Table([html.Thead(head), html.Tbody(body)], className="summary-table standing-table")
+
+
+def render(view, p: answers.DistrictParams, lang: str) -> tuple:
+    """Every output of update_district, drawn from the page's answers only, as plain JSON values."""
+    series = {s: t(f"district.series.{s}", lang) for s in SERIES}
+    trends = answers.trends(view, p).rows
+    processing = answers.processing(view, p).rows
+    figures = []
+    for metric in ids.DISTRICT_TREND_METRICS:
+        rows = processing if metric in ("median_hours", "p90_hours") else trends
+        spec = CATALOGUE[metric]
+        unit_text = spec.unit_en if lang == "en" else spec.unit_zh
+        labels = series | ({"city": t("district.series.city_mean", lang)} if metric == "requests" else {})
+        figures.append(comparison_lines(rows, metric, labels, spec.fmt, f"{t(f'metric.{metric}', lang)} ({unit_text})"))
+    composite = answers.composite_profile(view, p)
+    dims = {d: t(f"dimension.{d}", lang) for d in DIMENSIONS} | {"composite": t("overview.score", lang)}
+    fig_composite = dimension_bars(composite.rows, dims, series)
+    fig_composite.update_layout(title={"text": composite.provenance.period or "", "font": {"size": 13}})
+    pareto_labels = {"count": t("district.count", lang), "cumulative": t("district.cumulative", lang)}
+    paretos = []
+    for kind in ("bad", "late"):
+        rows = answers.pareto(view, p, kind).rows
+        paretos.append(pareto_figure(rows.assign(name=rows[f"name_{lang}"]), pareto_labels))
+    channels = {c: t(f"channel.{c}", lang) for c in CHANNELS}
+    fig_mix = channel_mix_figure(answers.channel_mix(view, p).rows, channels, t("district.share", lang))
+    fig_score = channel_score_figure(answers.channel_satisfaction(view, p).rows, channels,
+                                     {s: series[s] for s in ("unit", "city")}, t("col.mean_score", lang))
+    open_bad = answers.open_bad(view, p)
+    open_note = t("district.open_bad_note", lang, as_of=view.as_of.isoformat(sep=" ")[:16],
+                  total=f"{open_bad.provenance.notes['total']:,}", days=view.rectification_days)
+    rect = answers.rectification(view, p).rows
+    fig_rect = comparison_lines(rect[rect["metric"] == "rectification_rate"], "rectification_rate",
+                                {s: series[s] for s in ("unit", "city")}, ".0%", t("col.rectification_rate", lang))
+    timely = rect[rect["metric"] == "rectification_on_time_rate"]
+    for s in ("unit", "city"):
+        line = timely[timely["series"] == s].sort_values("period")
+        fig_rect.add_scatter(x=line["period"], y=line["value"], mode="lines+markers",
+                             name=f"{series[s]} · {t('col.rectification_on_time_rate', lang)}",
+                             line={"dash": "dot"}, marker={"size": 4})
+    return (
+        *(json.loads(f.to_json()) for f in figures),
+        plain(standing_table(answers.standing(view, p).rows, lang)),
+        json.loads(fig_composite.to_json()),
+        records(answers.departments(view, p).rows),
+        records(answers.items(view, p).rows),
+        *(json.loads(f.to_json()) for f in paretos),
+        json.loads(fig_mix.to_json()),
+        json.loads(fig_score.to_json()),
+        records(open_bad.rows),
+        open_note,
+        json.loads(fig_rect.to_json()),
+        records(answers.rectification_by_department(view, p).rows),
+    )
+
+
+@page_callback(
+    Output(ids.DISTRICT_URL, "search"),
+    Output(ids.DISTRICT_DATES, "start_date"),
+    Output(ids.DISTRICT_DATES, "end_date"),
+    Output(ids.DISTRICT_BY, "value"),
+    Output(ids.DISTRICT_DEPARTMENT, "value"),
+    Output(ids.DISTRICT_CHANNEL, "value"),
+    Input(ids.DISTRICT_URL, "search"),
+    *FILTERS,
+    State(ids.URL, "pathname"),
+    prevent_initial_call=True,
+)
+def sync_district_url(search, start, end, by, department, channel, pathname):
+    """Keep the filters in the URL: a change of a filter writes the query (a history entry), and a query that
+    changes by back or forward sets the filters."""
+    view = runtime().view()
+    if view is None:
+        raise PreventUpdate
+    search = query_string(search)
+    if ctx.triggered_id == ids.DISTRICT_URL:
+        try:
+            wanted = answers.parse_query(view, unit_code(pathname), search)
+        except BadInput:
+            raise PreventUpdate from None  # the page already says the link's filter is not valid
+        shown = (start[:10] if isinstance(start, str) else start, end[:10] if isinstance(end, str) else end,
+                 by, department, channel)
+        target = (wanted.start.isoformat(), wanted.end.isoformat(), wanted.granularity, wanted.department,
+                  wanted.channel)
+        if shown == target:
+            raise PreventUpdate
+        return no_update, *target
+    params = params_of(view, pathname, start, end, by, department, channel)
+    query = answers.query_for(search, params)
+    if query == search:
+        raise PreventUpdate
+    return query, no_update, no_update, no_update, no_update, no_update
