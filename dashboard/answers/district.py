@@ -187,6 +187,11 @@ def _day_counts(view: View, p: DistrictParams, keys: list[str]) -> pd.DataFrame:
     cols_req = ["submitted", "online", "completed", "on_time"]
     cols_rev = ["reviews", "score_sum", "good", "bad"]
     out = pd.concat([req.groupby(keys)[cols_req].sum(), rev.groupby(keys)[cols_rev].sum()], axis=1)
+    if "unit" in keys:  # a unit with no rows in a period counts 0 there (its volume is 0, its ratios undefined)
+        units = view.frames["units"]["code"]
+        full = (pd.MultiIndex.from_product([units, out.index.get_level_values("period").unique()], names=keys)
+                if len(keys) == 2 else pd.Index(units, name="unit"))
+        out = out.reindex(full)
     return out.fillna(0)
 
 
@@ -403,6 +408,7 @@ def channel_mix(view: View, p: DistrictParams) -> Answer:
         req = _days(v.frames["req_day"], p, channel=False)
         req = req[req["unit"] == p.code].assign(period=lambda f: bucket(f["day"], p.granularity))
         counts = req.groupby(["period", "channel"])["submitted"].sum().rename("requests").reset_index()
+        counts = counts[counts["requests"] > 0].reset_index(drop=True)  # rows of completions only: no requests
         counts["share"] = counts["requests"] / counts.groupby("period")["requests"].transform("sum")
         return counts.astype({"requests": "int64"})
 

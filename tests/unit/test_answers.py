@@ -200,3 +200,84 @@ def test_every_answer_says_where_it_came_from(rt):
     assert prov.period == p.period and prov.filters == {"metric": "g5_base_stations_per_10k"}
     definition = prov.definitions()["g5_base_stations_per_10k"]
     assert definition["definition_zh"].startswith("5G基站数") and definition["unit_en"] == "per 10k residents"
+
+
+# --- district page ------------------------------------------------------------------------------------------------
+
+
+def district_call(app, search="?lang=en", start=None, end=None, by="month", department="all", channel="all",
+                  code="230104"):
+    from callbacks.district import update_district
+
+    with app.server.test_request_context("/"):
+        return update_district(start, end, by, department, channel, f"/district/{code}", search)
+
+
+def test_every_district_figure_and_table_draws_its_answer(app, rt):
+    from dashboard.answers import district as da
+    from layouts import ids
+
+    view = rt.view()
+    p = da.parse(view, "230104", granularity="month")
+    out = district_call(app, start=p.start.isoformat(), end=p.end.isoformat())
+    n = len(ids.DISTRICT_TREND_METRICS)
+    trends, rest = out[:n], out[n:]
+    standing, composite, departments, items, pareto_bad, pareto_late, mix, score, open_bad, _, rect, rect_dep = rest
+    rows = da.trends(view, p).rows
+    requests = rows[(rows["metric"] == "requests") & (rows["series"] == "unit")].sort_values("period")
+    drawn = trends[0]["data"][0]
+    assert list(drawn["x"]) == list(requests["period"]) and values(drawn["y"]) == pytest.approx(list(requests["value"]))
+    processing = da.processing(view, p).rows
+    p90 = processing[(processing["metric"] == "p90_hours") & (processing["series"] == "city")].sort_values("period")
+    assert nan_list(values(trends[-1]["data"][1]["y"])) == pytest.approx(nan_list(p90["value"]))
+    shown = [r["props"]["data-metric"] for r in standing["props"]["children"][1]["props"]["children"]]
+    assert shown == list(da.standing(view, p).rows["metric"])
+    profile = da.composite_profile(view, p).rows
+    assert nan_list(values(composite["data"][0]["y"])) == pytest.approx(nan_list(profile["unit"]))
+    assert [r["department_code"] for r in departments] == list(da.departments(view, p).rows["department_code"])
+    assert [r["item_code"] for r in items] == list(da.items(view, p).rows["item_code"])
+    bad = da.pareto(view, p, "bad").rows
+    assert values(pareto_bad["data"][0]["y"]) == list(bad["count"])
+    late = da.pareto(view, p, "late").rows
+    assert values(pareto_late["data"][1]["y"]) == pytest.approx(list(late["cumulative_share"]))
+    mix_rows = da.channel_mix(view, p).rows
+    web = mix_rows[mix_rows["channel"] == "web"].sort_values("period")
+    assert values(mix["data"][0]["y"]) == pytest.approx(list(web["share"]))
+    sat = da.channel_satisfaction(view, p).rows
+    unit_scores = sat[sat["series"] == "unit"]["mean_score"]
+    assert nan_list(values(score["data"][0]["y"])) == pytest.approx(nan_list(unit_scores))
+    assert [r["review_id"] for r in open_bad] == list(da.open_bad(view, p).rows["review_id"])
+    rect_rows = da.rectification(view, p).rows
+    unit_rate = rect_rows[(rect_rows["metric"] == "rectification_rate") & (rect_rows["series"] == "unit")]
+    assert nan_list(values(rect["data"][0]["y"])) == pytest.approx(nan_list(unit_rate.sort_values("period")["value"]))
+    by_department = da.rectification_by_department(view, p).rows
+    assert [r["department_code"] for r in rect_dep] == list(by_department["department_code"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"start": "2026-13-01"}, "from: not a date"),
+        ({"start": "2026-05-01", "end": "2026-04-01"}, "from: after to"),
+        ({"start": "2015-01-01", "end": "2026-01-01"}, "at most"),
+        ({"by": "hour"}, "by: one of day, week, month"),
+        ({"department": "=HACK()"}, "department: unknown code"),
+        ({"channel": ["web"]}, "channel: one of"),
+        ({"code": "230199"}, "unknown unit"),
+    ],
+)
+def test_a_malformed_district_filter_gets_a_message_not_a_traceback(app, rt, kwargs, message):
+    size = len(rt.answers)
+    with pytest.raises(BadInput, match="A filter is not valid") as err:
+        district_call(app, **kwargs)
+    assert message in str(err.value) and len(rt.answers) == size
+
+
+def test_a_district_link_with_a_malformed_filter_shows_the_defaults_and_says_why(app):
+    from callbacks.router import render_page
+
+    with app.server.test_request_context("/"):
+        page = render_page("/district/230104", "?lang=en&by=fortnight&channel=web")
+    text = json.dumps(page, ensure_ascii=False)
+    assert "A filter is not valid: by: one of day, week, month" in text
+    assert '"value": "month"' in text and '"value": "all"' in text  # the defaults, channel included
