@@ -122,7 +122,7 @@ def bucket(days: pd.Series, granularity: str) -> pd.Series:
     if granularity == "month":
         return days.str.slice(0, 7)
     stamps = pd.to_datetime(days)
-    return (stamps - pd.to_timedelta(stamps.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+    return (stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
 
 
 def _prov(view: View, panel: str, p: DistrictParams, applied: tuple[str, ...], **kwargs):
