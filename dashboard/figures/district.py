@@ -28,8 +28,9 @@ def comparison_lines(rows: pd.DataFrame, metric: str, series_labels: dict[str, s
             x=line["period"], y=line["value"], mode="lines+markers", name=label, line=SERIES_STYLE[series],
             marker={"size": 4}, hovertemplate=f"{label} %{{x}}: %{{y:{value_format}}}<extra></extra>",
         )
-    return style(fig, title={"text": title, "font": {"size": 14}}, xaxis={"type": "category", "nticks": 8},
-                  yaxis={"tickformat": value_format, "rangemode": "tozero"}, margin={"l": 8, "r": 8, "t": 56, "b": 8})
+    return style(fig, title={"text": title, "font": {"size": 14}, "y": 0.97}, xaxis={"type": "category", "nticks": 8},
+                  yaxis={"tickformat": value_format, "rangemode": "tozero"}, margin={"l": 8, "r": 8, "t": 36, "b": 8},
+                  legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "font": {"size": 11}})
 
 
 def dimension_bars(rows: pd.DataFrame, dimension_labels: dict[str, str], series_labels: dict[str, str]) -> go.Figure:
