@@ -10,6 +10,7 @@ from dash import Dash, no_update, set_props
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from api.export import blueprint as export_routes
 from callbacks.context import EXTENSION
 from callbacks.registry import register_all
 from dashboard.errors import BadInput
@@ -67,6 +68,8 @@ def create_app(settings: Settings) -> Dash:
     server.extensions[EXTENSION] = rt
     server.config["ONESCREEN_PREFIX"] = app.config.requests_pathname_prefix
     rt.geojson_url = app.config.requests_pathname_prefix + "boundaries.geojson"
+
+    server.register_blueprint(export_routes(app.config.routes_pathname_prefix + "export"))
 
     @server.get(app.config.routes_pathname_prefix + "boundaries.geojson")
     def boundaries():

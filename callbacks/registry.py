@@ -12,6 +12,7 @@ import importlib
 # Modules whose callbacks every app gets; importing one records its callbacks.
 PAGE_MODULES = (
     "callbacks.router", "callbacks.overview", "callbacks.district", "callbacks.quality", "callbacks.wall",
+    "callbacks.export",
 )
 
 _CALLBACKS: list[tuple[tuple, dict, object]] = []

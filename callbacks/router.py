@@ -10,15 +10,20 @@ from callbacks.registry import page_callback
 from callbacks.wall import wall_page
 from dashboard.answers import district as district_answers
 from dashboard.answers import quality as quality_answers
-from dashboard.answers.overview import OverviewParams, offered_periods, state_from_query
+from dashboard.answers.overview import (
+    default_period,
+    offered_periods,
+    overview_defaults,
+    query_for,
+    state_from_query,
+)
 from dashboard.errors import BadInput
 from dashboard.i18n import t
-from dashboard.metrics import latest_complete_period
 from dashboard.routes import parse_route, query_string
 from dashboard.wall import shorten
 from layouts import ids
 from layouts.district import district_layout
-from layouts.overview import DEFAULT_METRIC, overview_layout
+from layouts.overview import overview_layout
 from layouts.quality import quality_layout
 from layouts.shell import message_page
 
@@ -28,8 +33,7 @@ def overview_state(rt, view, search: str):
     periods, default = overview_periods(view)
     if view is None or default is None:
         return None, tuple(periods), ()
-    defaults = OverviewParams(DEFAULT_METRIC, default, rt.city.units[0].code)
-    state, ignored = state_from_query(view, search, defaults)
+    state, ignored = state_from_query(view, search, overview_defaults(view, default))
     return state, tuple(periods), tuple(ignored)
 
 
@@ -41,17 +45,11 @@ def district_state(view, code: str, search: str, lang: str) -> tuple:
         return district_answers.default_params(view, code), t("district.bad_filter", lang, reason=str(exc))
 
 
-def overview_periods(view) -> tuple[list[str], str | None]:
+def overview_periods(view) -> tuple[tuple[str, ...], str | None]:
     """Periods the overview offers (years and months) and the default: the latest complete month."""
     if view is None:
-        return [], None
-    def build(v):
-        offered = offered_periods(v)
-        months = [p for p in offered if len(p) == 7]
-        latest = latest_complete_period(v.metric_table("month"), v.as_of.date())
-        return offered, latest or (months[-1] if months else None)
-
-    return view.memo(("overview_periods",), build)
+        return (), None
+    return offered_periods(view), default_period(view)
 
 
 @page_callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))
@@ -85,7 +83,9 @@ def build_page(rt, view, route, lang: str, base: str, shown: str = "", state=Non
     demo = rt.settings.embedded
     if route.page == "overview":
         params, periods, ignored = state or (None, [], ())
-        return overview_layout(rt.city, lang, pathname, base, as_of, periods, params, ignored=ignored, demo=demo)
+        query = query_for("", params) if params is not None else ""
+        return overview_layout(rt.city, lang, pathname, base, as_of, periods, params, ignored=ignored,
+                               export_query=query, demo=demo)
     if route.page == "district":
         unit = rt.city.unit(route.code)
         if unit is None:

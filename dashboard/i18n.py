@@ -167,6 +167,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "district.rectification_title": ("整改率与按期整改率（按月）", "Rectification and on-time rectification (monthly)"),
     "district.rect_departments_title": ("各部门整改情况", "Rectification by department"),
     "district.bad_filter": ("筛选条件有误：{reason}", "A filter is not valid: {reason}"),
+    "export.title": ("下载本图表的数据（{fmt}）", "Download this panel's data ({fmt})"),
+    "export.page": ("导出本页全部数据（zip）", "Export the whole page (zip)"),
     "channel.web": ("网站", "Web"),
     "channel.app": ("移动端App", "App"),
     "channel.window": ("窗口", "Service hall"),

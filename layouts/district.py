@@ -3,6 +3,8 @@ callbacks.district from the answers of dashboard/answers/district.py."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_ag_grid as dag
 from dash import dcc, html
 
@@ -10,6 +12,7 @@ from dashboard.aggregation import CHANNELS
 from dashboard.i18n import t
 from dashboard.regions import City, Unit
 from layouts import ids
+from layouts.export import export_links, page_export
 from layouts.overview import GRAPH_CONFIG
 from layouts.shell import footer, header
 
@@ -86,9 +89,9 @@ def grid(grid_id: str, columns: list[dict], **kwargs) -> dag.AgGrid:
     )
 
 
-def section(title, *children, wide: bool = False, note_id: str | None = None) -> html.Section:
-    """A titled panel."""
-    head = [html.H3(title)]
+def section(title, *children, wide: bool = False, note_id: str | None = None, links=None) -> html.Section:
+    """A titled panel with its export links."""
+    head = [html.H3([title, *links] if links else title)]
     if note_id is not None:
         head.append(html.P(id=note_id, className="explain"))
     return html.Section([*head, *children], className="panel wide" if wide else "panel")
@@ -164,35 +167,49 @@ def district_layout(
         return [header(city, lang, pathname, prefix), html.Main(head, className="content"),
                 footer(city, lang, as_of, demo)]
     trend_graphs = [graph(ids.district_trend(m), TREND_STYLE) for m in ids.DISTRICT_TREND_METRICS]
+    query = "?" + urlencode(params.query())
+
+    def exports(slot: str):
+        return export_links(prefix, "district", slot, lang, query, unit.code)
+
     body = [
         dcc.Location(id=ids.DISTRICT_URL, refresh=False),
         *head,
         filters(lang, params, departments),
+        html.Div(page_export(prefix, "district", lang, query, unit.code), className="controls"),
         html.P(note, id=ids.DISTRICT_NOTE, className="note" if note else "note empty"),
         html.Div(
             [
-                section(t("district.standing_title", lang), html.Div(id=ids.DISTRICT_STANDING)),
-                section(t("district.composite_title", lang), graph(ids.DISTRICT_COMPOSITE)),
+                section(t("district.standing_title", lang), html.Div(id=ids.DISTRICT_STANDING),
+                        links=[exports("standing")]),
+                section(t("district.composite_title", lang), graph(ids.DISTRICT_COMPOSITE),
+                        links=[exports("composite")]),
             ],
             className="grid-2",
         ),
-        section(t("district.trends_title", lang), html.Div(trend_graphs, className="grid-trends"), wide=True),
+        section(t("district.trends_title", lang), html.Div(trend_graphs, className="grid-trends"), wide=True,
+                links=[exports("trends"), exports("processing")]),
         html.P(t("district.processing_note", lang), className="hint"),
         section(t("district.departments_title", lang), grid(ids.DISTRICT_DEPARTMENTS,
-                                                            item_columns(lang, "department_code")), wide=True),
+                                                            item_columns(lang, "department_code")), wide=True,
+                links=[exports("departments")]),
         section(t("district.items_title", lang), grid(ids.DISTRICT_ITEMS, item_columns(lang, "item_code")),
-                wide=True),
+                wide=True, links=[exports("items")]),
         html.Div(
             [
-                section(t("district.pareto_bad_title", lang), graph(ids.DISTRICT_PARETO_BAD)),
-                section(t("district.pareto_late_title", lang), graph(ids.DISTRICT_PARETO_LATE)),
+                section(t("district.pareto_bad_title", lang), graph(ids.DISTRICT_PARETO_BAD),
+                        links=[exports("pareto_bad")]),
+                section(t("district.pareto_late_title", lang), graph(ids.DISTRICT_PARETO_LATE),
+                        links=[exports("pareto_late")]),
             ],
             className="grid-2",
         ),
         html.Div(
             [
-                section(t("district.channel_mix_title", lang), graph(ids.DISTRICT_CHANNEL_MIX)),
-                section(t("district.channel_score_title", lang), graph(ids.DISTRICT_CHANNEL_SCORE)),
+                section(t("district.channel_mix_title", lang), graph(ids.DISTRICT_CHANNEL_MIX),
+                        links=[exports("channel_mix")]),
+                section(t("district.channel_score_title", lang), graph(ids.DISTRICT_CHANNEL_SCORE),
+                        links=[exports("channel_satisfaction")]),
             ],
             className="grid-2",
         ),
@@ -202,12 +219,15 @@ def district_layout(
                  rowClassRules={"overdue": "params.data.overdue"}),
             wide=True,
             note_id=ids.DISTRICT_OPEN_BAD_NOTE,
+            links=[exports("open_bad")],
         ),
         html.Div(
             [
-                section(t("district.rectification_title", lang), graph(ids.DISTRICT_RECTIFICATION)),
+                section(t("district.rectification_title", lang), graph(ids.DISTRICT_RECTIFICATION),
+                        links=[exports("rectification")]),
                 section(t("district.rect_departments_title", lang),
-                        grid(ids.DISTRICT_RECT_DEPARTMENTS, rect_department_columns(lang))),
+                        grid(ids.DISTRICT_RECT_DEPARTMENTS, rect_department_columns(lang)),
+                        links=[exports("rectification_departments")]),
             ],
             className="grid-2",
         ),

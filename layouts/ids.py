@@ -21,6 +21,15 @@ OVERVIEW_UNIT = "overview-unit"
 OVERVIEW_URL = "overview-url"  # the overview's own view of the URL: its metric, period and unit live in the query
 OVERVIEW_NOTE = "overview-note"
 
+EXPORT = "export"
+EXPORT_ALL = "_all"
+
+
+def export_link(page: str, panel: str, fmt: str) -> dict:
+    """Pattern-matching id of an export link (panel EXPORT_ALL with fmt 'zip': the whole page)."""
+    return {"type": EXPORT, "page": page, "panel": panel, "fmt": fmt}
+
+
 DISTRICT_URL = "district-url"
 DISTRICT_DATES = "district-dates"
 DISTRICT_BY = "district-by"

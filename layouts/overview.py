@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboard.answers.overview import DEFAULT_METRIC
 from dashboard.i18n import t
 from dashboard.metrics import CATALOGUE, DIMENSIONS
 from dashboard.regions import City
 from layouts import ids
+from layouts.export import export_links, page_export
 from layouts.shell import footer, header
 
 GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 GRAPH_STYLE = {"height": "600px"}
 SMALL_STYLE = {"height": "340px"}
-DEFAULT_METRIC = "online_share"
 
 
 def metric_options(lang: str) -> list[dict]:
@@ -36,9 +37,11 @@ def period_options(periods: list[str]) -> list[dict]:
     return [{"label": p, "value": p} for p in years + months]
 
 
-def panel(title: str, explain, graph_id: str, style: dict, extra=None) -> html.Section:
-    """A titled chart with its one-sentence explanation (text, or a component a callback fills)."""
-    children = [html.H3(title), explain if isinstance(explain, html.P) else html.P(explain, className="explain")]
+def panel(title: str, explain, graph_id: str, style: dict, extra=None, links=None) -> html.Section:
+    """A titled chart with its one-sentence explanation (text, or a component a callback fills) and its export
+    links."""
+    head = html.H3([title, links] if links is not None else title)
+    children = [head, explain if isinstance(explain, html.P) else html.P(explain, className="explain")]
     if extra is not None:
         children.append(extra)
     children.append(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style=style))
@@ -55,6 +58,7 @@ def overview_layout(
     state,
     *,
     ignored: tuple[str, ...] = (),
+    export_query: str = "",
     demo: bool = True,
 ) -> list:
     """The overview page for a state (metric, period and unit, from the URL's query or the defaults); every
@@ -86,6 +90,8 @@ def overview_layout(
                             className="period-select",
                         ),
                         html.Strong(id=ids.OVERVIEW_CITY_VALUE, className="city-value"),
+                        export_links(prefix, "overview", "city_value", lang, export_query),
+                        page_export(prefix, "overview", lang, export_query),
                     ],
                     className="controls",
                 ),
@@ -96,12 +102,14 @@ def overview_layout(
                             t("overview.explain_map", lang),
                             ids.OVERVIEW_MAP,
                             GRAPH_STYLE,
+                            links=export_links(prefix, "overview", "map", lang, export_query),
                         ),
                         panel(
                             t("overview.ranking_title", lang, metric=""),
                             t("overview.explain_ranking", lang),
                             ids.OVERVIEW_RANKING,
                             GRAPH_STYLE,
+                            links=export_links(prefix, "overview", "ranking", lang, export_query),
                         ),
                     ],
                     className="grid-2",
@@ -113,6 +121,7 @@ def overview_layout(
                             html.P(id=ids.OVERVIEW_LORENZ_EXPLAIN, className="explain"),
                             ids.OVERVIEW_LORENZ,
                             SMALL_STYLE,
+                            links=export_links(prefix, "overview", "lorenz", lang, export_query),
                         ),
                         panel(
                             t("overview.trend_title", lang),
@@ -120,12 +129,14 @@ def overview_layout(
                             ids.OVERVIEW_TREND,
                             SMALL_STYLE,
                             html.P(id=ids.OVERVIEW_VERDICT, className="verdict"),
+                            links=export_links(prefix, "overview", "trend", lang, export_query),
                         ),
                         panel(
                             t("overview.decomposition_title", lang),
                             t("overview.explain_decomposition", lang),
                             ids.OVERVIEW_DECOMPOSITION,
                             SMALL_STYLE,
+                            links=export_links(prefix, "overview", "decomposition", lang, export_query),
                         ),
                     ],
                     className="grid-3",
@@ -144,9 +155,14 @@ def overview_layout(
                                 clearable=False,
                                 className="metric-select",
                             ),
+                            links=export_links(prefix, "overview", "profile", lang, export_query),
                         ),
                         html.Section(
-                            [html.H3(t("overview.composite_title", lang)), html.Div(id=ids.OVERVIEW_COMPOSITE)],
+                            [
+                                html.H3([t("overview.composite_title", lang),
+                                         export_links(prefix, "overview", "composite", lang, export_query)]),
+                                html.Div(id=ids.OVERVIEW_COMPOSITE),
+                            ],
                             className="panel",
                         ),
                     ],

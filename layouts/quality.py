@@ -10,6 +10,7 @@ from dashboard.i18n import t
 from dashboard.quality import ALL, REASONS, all_reasons
 from dashboard.regions import City
 from layouts import ids
+from layouts.export import export_links, page_export
 from layouts.overview import GRAPH_CONFIG
 from layouts.shell import footer, header
 
@@ -32,6 +33,9 @@ def summary_table(summary: pd.DataFrame, lang: str) -> html.Table:
         for r in summary.itertuples()
     ]
     return html.Table([html.Thead(head), html.Tbody(body)], className="summary-table", id=ids.QUALITY_SUMMARY)
+
+
+QUERY = "?table=all&reason=all"  # the filters' first values; callbacks.export follows the dropdowns
 
 
 def column_defs(lang: str) -> list[dict]:
@@ -67,6 +71,8 @@ def quality_layout(
                 html.H2(t("quality.title", lang)),
                 html.P(t("quality.explain", lang), className="hint"),
                 html.P(t("quality.checked_at", lang, at=checked_at), className="hint"),
+                html.Div([export_links(prefix, "quality", "summary", lang), page_export(prefix, "quality", lang)],
+                         className="controls"),
                 summary_table(summary, lang),
                 html.Div(
                     [
@@ -89,14 +95,16 @@ def quality_layout(
                     [
                         html.Section(
                             [
-                                html.H3(t("quality.by_reason", lang)),
+                                html.H3([t("quality.by_reason", lang),
+                                         export_links(prefix, "quality", "by_reason", lang, QUERY)]),
                                 dcc.Graph(id=ids.QUALITY_BY_REASON, config=GRAPH_CONFIG, style=CHART_STYLE),
                             ],
                             className="panel",
                         ),
                         html.Section(
                             [
-                                html.H3(t("quality.over_time", lang)),
+                                html.H3([t("quality.over_time", lang),
+                                         export_links(prefix, "quality", "by_month", lang, QUERY)]),
                                 dcc.Graph(id=ids.QUALITY_BY_MONTH, config=GRAPH_CONFIG, style=CHART_STYLE),
                             ],
                             className="panel",
@@ -106,7 +114,8 @@ def quality_layout(
                 ),
                 html.Section(
                     [
-                        html.H3(t("quality.listing", lang, n=100)),
+                        html.H3([t("quality.listing", lang, n=100),
+                                 export_links(prefix, "quality", "listing", lang, QUERY)]),
                         dag.AgGrid(
                             id=ids.QUALITY_GRID,
                             columnDefs=column_defs(lang),

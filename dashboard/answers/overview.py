@@ -11,10 +11,11 @@ import pandas as pd
 from dashboard import overview
 from dashboard.answers import Answer, provenance, unit_rows
 from dashboard.errors import BadInput
-from dashboard.metrics import CATALOGUE, DIMENSIONS, OVERVIEW_METRICS, periods
+from dashboard.metrics import CATALOGUE, DIMENSIONS, OVERVIEW_METRICS, latest_complete_period, periods
 from dashboard.view import View
 
 PERIOD_CHARS = 7
+DEFAULT_METRIC = "online_share"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,16 @@ def offered_periods(view: View) -> tuple[str, ...]:
     )
 
 
+def default_period(view: View) -> str | None:
+    """The overview's period before any choice: the latest complete month (else the latest month)."""
+
+    def build(v: View):
+        months = [p for p in offered_periods(v) if len(p) == 7]
+        return latest_complete_period(v.metric_table("month"), v.as_of.date()) or (months[-1] if months else None)
+
+    return view.memo(("default_period",), build)
+
+
 def _offered_set(view: View) -> frozenset[str]:
     return view.memo(("offered_period_set",), lambda v: frozenset(offered_periods(v)))
 
@@ -62,6 +73,12 @@ def parse(view: View, metric, period, unit) -> OverviewParams:
     if not isinstance(unit, str) or unit not in view.scope.units:
         raise BadInput(f"unknown unit {str(unit)[:20]!r}")
     return OverviewParams(metric, period, unit)
+
+
+def overview_defaults(view: View, period: str) -> OverviewParams:
+    """The overview before any choice: the default metric, a period, the first unit in scope."""
+    unit = next(c for c in view.city.codes if c in view.scope.units)
+    return OverviewParams(DEFAULT_METRIC, period, unit)
 
 
 def query_values(search: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""HTTP routes beside the Dash pages: file exports of every panel, and (later) the aggregates API."""
