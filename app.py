@@ -7,9 +7,11 @@ import sys
 
 import flask
 from dash import Dash, no_update, set_props
+from flask_openapi3 import Info, OpenAPI
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from api import v1 as api_v1
 from api.export import blueprint as export_routes
 from callbacks.context import EXTENSION
 from callbacks.registry import register_all
@@ -53,8 +55,16 @@ def _not_found_response(rt: Runtime, path: str):
 def create_app(settings: Settings) -> Dash:
     """The Dash app for these settings; all state lives on the returned app."""
     rt = build_runtime(settings)
+    server = OpenAPI(
+        __name__,
+        info=Info(title="One Screen aggregates API", version="1"),
+        doc_ui=False,  # the document only: a UI would fetch its scripts from outside
+        validation_error_status=400,
+        validation_error_callback=api_v1.validation_error,
+    )
     app = Dash(
         __name__,
+        server=server,
         title="一屏观城 One Screen",
         compress=True,
         suppress_callback_exceptions=True,
@@ -63,19 +73,23 @@ def create_app(settings: Settings) -> Dash:
     )
     app.layout = root_layout
     register_all(app)
-    server = app.server
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     server.extensions[EXTENSION] = rt
     server.config["ONESCREEN_PREFIX"] = app.config.requests_pathname_prefix
     rt.geojson_url = app.config.requests_pathname_prefix + "boundaries.geojson"
 
     server.register_blueprint(export_routes(app.config.routes_pathname_prefix + "export"))
+    server.register_api(api_v1.blueprint(app.config.routes_pathname_prefix + "api/v1"))
 
-    @server.get(app.config.routes_pathname_prefix + "boundaries.geojson")
+    @server.get(app.config.routes_pathname_prefix + "api/v1/openapi.json", doc_ui=False)
+    def openapi_document():
+        return server.api_doc
+
+    @server.get(app.config.routes_pathname_prefix + "boundaries.geojson", doc_ui=False)
     def boundaries():
         return flask.send_file(rt.city.boundaries_path, mimetype="application/json", max_age=86400)
 
-    @server.get(app.config.routes_pathname_prefix + "health")
+    @server.get(app.config.routes_pathname_prefix + "health", doc_ui=False)
     def health():
         snap = rt.reader.get()
         return {

@@ -154,12 +154,17 @@ def trend_rows(view: View, metric: str, granularity: str) -> tuple[pd.DataFrame,
     return view.memo(("trend", metric, granularity), build)
 
 
-def balance_trend(view: View, p: OverviewParams) -> Answer:
+def balance(view: View, metric: str, granularity: str) -> Answer:
     """Gini and Theil over every period of the granularity, with Theil's between- and within-group parts."""
-    rows, weighted, verdict = trend_rows(view, p.metric, p.granularity)
+    rows, weighted, verdict = trend_rows(view, metric, granularity)
     notes = {"weighted": weighted, "verdict": verdict}
-    return Answer(rows, provenance(view, "balance_trend", period=None, metrics=(p.metric,),
-                                   filters={"metric": p.metric, "granularity": p.granularity}, notes=notes))
+    return Answer(rows, provenance(view, "balance_trend", period=None, metrics=(metric,),
+                                   filters={"metric": metric, "granularity": granularity}, notes=notes))
+
+
+def balance_trend(view: View, p: OverviewParams) -> Answer:
+    """The balance indices of the chosen metric at the chosen period's granularity (trend and decomposition)."""
+    return balance(view, p.metric, p.granularity)
 
 
 def composite(view: View, p: OverviewParams) -> Answer:
