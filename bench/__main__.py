@@ -1,11 +1,16 @@
-"""`python -m bench [overview | load [options] | refresh [options]]`: run one benchmark, or every one, and print
-their figures."""
+"""`python -m bench [overview | export [options] | load [options] | refresh [options]]`: run one benchmark, or every
+one, and print their figures."""
 
 import sys
 
-from bench import load, overview, refresh
+from bench import export, load, overview, refresh
 
-BENCHMARKS = {"overview": lambda argv: overview.main(), "load": load.main, "refresh": refresh.main}
+BENCHMARKS = {
+    "overview": lambda argv: overview.main(),
+    "export": export.main,
+    "load": load.main,
+    "refresh": refresh.main,
+}
 
 if __name__ == "__main__":
     argv = sys.argv[1:]
