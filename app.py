@@ -11,10 +11,12 @@ from flask_openapi3 import Info, OpenAPI
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
+from api import auth
 from api import v1 as api_v1
 from api.export import blueprint as export_routes
 from callbacks.context import EXTENSION
 from callbacks.registry import register_all
+from dashboard.access import AccessDenied
 from dashboard.errors import BadInput
 from dashboard.i18n import t
 from dashboard.routes import parse_route
@@ -22,7 +24,7 @@ from dashboard.runtime import Runtime
 from dashboard.settings import Settings, load_settings
 from layouts import ids
 from layouts.shell import root_layout
-from wiring import STARTUP_ERRORS, build_runtime
+from wiring import STARTUP_ERRORS, build_runtime, secret_key
 
 log = logging.getLogger("onescreen")
 
@@ -35,6 +37,8 @@ def handle_callback_error(exc: Exception):
     """Show a callback's domain error as a message on the page; anything else is logged, not shown raw."""
     if isinstance(exc, BadInput):
         set_props(ids.ERROR, {"children": str(exc)})
+    elif isinstance(exc, AccessDenied):  # says what is not allowed, never what the data would have been
+        set_props(ids.ERROR, {"children": f"{exc} 无权查看。"})
     else:
         log.exception("callback failed", exc_info=exc)
         set_props(ids.ERROR, {"children": "Internal error; the log has the details. 内部错误，详见日志。"})
@@ -78,6 +82,8 @@ def create_app(settings: Settings) -> Dash:
     server.config["ONESCREEN_PREFIX"] = app.config.requests_pathname_prefix
     rt.geojson_url = app.config.requests_pathname_prefix + "boundaries.geojson"
 
+    server.config["ONESCREEN_CSP"] = content_security_policy(app, settings.frame_ancestors)
+    auth.install(server, rt, app.config.routes_pathname_prefix, secret_key(settings))
     server.register_blueprint(export_routes(app.config.routes_pathname_prefix + "export"))
     server.register_api(api_v1.blueprint(app.config.routes_pathname_prefix + "api/v1"))
 
@@ -120,13 +126,34 @@ def create_app(settings: Settings) -> Dash:
         if rule is not None and rule.rule.endswith("<path:path>"):
             path = "/" + flask.request.view_args.get("path", "")
             route = parse_route(path, "/")
-            if route.page == "not_found" or (route.page == "district" and rt.city.unit(route.code) is None):
+            visible = flask.g.decision.units if flask.g.get("decision") is not None else frozenset()
+            if route.page == "not_found" or (route.page == "district" and route.code not in visible):
                 return _not_found_response(rt, path)
         return None
 
     if settings.refresh_seconds:
         rt.start_scheduler()
     return app
+
+
+def content_security_policy(app: Dash, frame_ancestors: str) -> str:
+    """No origin but this server's: Dash's inline scripts by their hashes; 'unsafe-eval' because plotly's map and
+    AG Grid's value formatters compile functions; blob: for the map's web workers."""
+    scripts = " ".join(app.csp_hashes())
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' 'unsafe-eval' {scripts}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "child-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ])
 
 
 def wsgi():

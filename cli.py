@@ -7,10 +7,13 @@ stays free of dash and of any source implementation; `dashboard/__main__.py` onl
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from datetime import date, timedelta
 
 import wiring
+from dashboard.access import ROLES
+from dashboard.users import UserError
 from data_sources.mapping import MappingError
 
 
@@ -97,6 +100,84 @@ def cmd_check(args) -> int:
     return 0
 
 
+def _store():
+    from dashboard.users import UserStore
+
+    settings, city = wiring.settings_and_city()
+    return settings, city, UserStore(settings.users_database())
+
+
+def _units(city, codes) -> list[str]:
+    unknown = [c for c in codes or [] if city.unit(c) is None]
+    if unknown:
+        raise UserError(f"no unit {unknown[0]!r} in {city.code}")
+    return list(codes or [])
+
+
+def cmd_users(args) -> int:
+    """users add|list|disable|enable|set-role|grant|revoke|password; every change is audited."""
+    settings, city, store = _store()
+    now = settings.clock().now()
+    actor = f"cli:{getpass.getuser()}"
+    if args.action == "list":
+        for u in store.list():
+            state = "disabled" if u.disabled else ("locked" if u.locked_until and u.locked_until > now else "active")
+            print(f"{u.name:<24}{u.role:<10}{state:<10}{','.join(u.units)}")
+        return 0
+    if args.action in ("add", "password"):
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+        if args.action == "add":
+            store.add(args.name, args.role, password, _units(city, args.unit), now=now)
+        else:
+            store.set_password(args.name, password)
+    elif args.action == "disable":
+        store.disable(args.name)
+    elif args.action == "enable":
+        store.enable(args.name)
+    elif args.action == "set-role":
+        store.set_role(args.name, args.role)
+    elif args.action == "grant":
+        store.grant(args.name, _units(city, args.unit))
+    elif args.action == "revoke":
+        store.revoke(args.name, _units(city, args.unit))
+    what = f"{args.action} {args.name}" + (f" role={args.role}" if getattr(args, "role", None) else "")
+    store.record(now, actor, "user_change", what, "cli", args.unit or [])
+    print(f"{args.action}: {args.name}")
+    return 0
+
+
+def cmd_tokens(args) -> int:
+    """tokens create|list|revoke: read-only wall-screen tokens."""
+    settings, city, store = _store()
+    now = settings.clock().now()
+    actor = f"cli:{getpass.getuser()}"
+    if args.action == "list":
+        for row in store.list_tokens():
+            state = "revoked" if row["revoked"] else ("expired" if row["expires_at"] <= now else "active")
+            print(f"{row['name']:<24}{state:<9}expires {row['expires_at']:%Y-%m-%d}  units {row['units']}")
+        return 0
+    if args.action == "create":
+        token = store.create_token(args.name, _units(city, args.unit), days=args.days, now=now)
+        store.record(now, actor, "token_change", f"create {args.name} days={args.days}", "cli", args.unit or [])
+        print(f"token {args.name} (shown once; open /wall?token=…):\n{token}")
+        return 0
+    store.revoke_token(args.name)
+    store.record(now, actor, "token_change", f"revoke {args.name}", "cli", [])
+    print(f"revoked: {args.name}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    """audit [--limit N] [--prune]: the newest audit rows; --prune deletes those past the retention."""
+    settings, _, store = _store()
+    if args.prune:
+        print(f"pruned {store.prune_audit(settings.clock().now(), settings.audit_retention_days)} rows")
+    for row in store.audit_rows(args.limit):
+        print(f"{row['at']:%Y-%m-%d %H:%M:%S}  {row['who']:<20}{row['action']:<14}{row['source']:<16}"
+              f"{row['what'][:80]}  [{row['scope'][:40]}]")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command and run it; a bad setting ends with its message and exit status 2."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="One Screen command line")
@@ -111,17 +192,41 @@ def main(argv: list[str] | None = None) -> int:
     refresh.add_argument("--full", action="store_true", help="re-aggregate everything, not just recent rows")
     check = sub.add_parser("check", help="count bad source rows per source and reason and list some")
     check.add_argument("--limit", type=int, default=20, help="rows of the listing to print")
+    users = sub.add_parser("users", help="manage users: add, list, disable, enable, set-role, grant, revoke, password")
+    users.add_argument("action", choices=["add", "list", "disable", "enable", "set-role", "grant", "revoke",
+                                          "password"])
+    users.add_argument("name", nargs="?", default="")
+    users.add_argument("--role", choices=ROLES)
+    users.add_argument("--unit", action="append", help="a unit code (repeat for several)")
+    users.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    tokens = sub.add_parser("tokens", help="wall-screen tokens: create, list, revoke")
+    tokens.add_argument("action", choices=["create", "list", "revoke"])
+    tokens.add_argument("name", nargs="?", default="")
+    tokens.add_argument("--unit", action="append", help="limit the token to a unit (repeat for several)")
+    tokens.add_argument("--days", type=int, default=180, help="days until the token expires (default 180)")
+    audit = sub.add_parser("audit", help="print the audit log (newest first)")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--prune", action="store_true", help="delete rows older than ONESCREEN_AUDIT_RETENTION_DAYS")
     args = parser.parse_args(argv)
+    if args.command in ("users", "tokens") and args.action not in ("list",) and not args.name:
+        parser.error(f"{args.command} {args.action} needs a NAME")
+    if args.command == "users" and args.action in ("add", "set-role") and not args.role:
+        parser.error(f"users {args.action} needs --role ({', '.join(ROLES)})")
 
     try:
         if args.command == "serve":
             import app  # the composition root lives beside dashboard/
 
             return app.main()
-        return {"demo": cmd_demo, "check": cmd_check, "refresh": cmd_refresh}[args.command](args)
+        commands = {"demo": cmd_demo, "check": cmd_check, "refresh": cmd_refresh, "users": cmd_users,
+                    "tokens": cmd_tokens, "audit": cmd_audit}
+        return commands[args.command](args)
     except wiring.STARTUP_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

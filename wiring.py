@@ -3,10 +3,15 @@ sources, snapshot store and runtime, built one way wherever they are needed."""
 
 from __future__ import annotations
 
+import secrets
+import sys
+
+from dashboard.access import ROLES
 from dashboard.regions import City, load_boundaries, load_city
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings, load_settings
 from dashboard.snapshot import SnapshotReader, open_store
+from dashboard.users import UserStore
 from data_sources.embedded import prepare_embedded, sources_for
 from data_sources.mapping import MappingError
 from data_sources.sql import SqlSources
@@ -39,13 +44,41 @@ def store(settings: Settings):
     return open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
 
 
+def secret_key(settings: Settings) -> str:
+    """The session-signing key: the setting, or on the embedded demo a random one kept in the data folder."""
+    if settings.secret_key is not None:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def demo_accounts(settings: Settings, users: UserStore, city: City) -> None:
+    """On the embedded demo's first start, one account per role with a random password, printed once."""
+    if not settings.embedded or users.list():
+        return
+    lines = []
+    for role in ROLES:
+        password = secrets.token_urlsafe(12)
+        units = city.codes[:1] if role == "manager" else ()
+        users.add(f"demo-{role}", role, password, units, now=settings.clock().now())
+        lines.append(f"  demo-{role:<10} {password}   ({role}{', ' + units[0] if units else ''})")
+    print("One Screen, first start: demo accounts (shown once; python -m dashboard users to manage):\n"
+          + "\n".join(lines), file=sys.stderr)
+
+
 def build_runtime(settings: Settings) -> Runtime:
-    """City, boundaries, sources and snapshot store named by the settings, with a first snapshot."""
+    """City, boundaries, sources, snapshot store and users named by the settings, with a first snapshot."""
     city = load_city(settings.city)
     geojson = load_boundaries(city)
     found = sources(settings, city, prepare=True)
     snapshots = store(settings)
-    runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots))
+    users = UserStore(settings.users_database())
+    demo_accounts(settings, users, city)
+    runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots), users=users)
     if snapshots.current_version() is None:
         runtime.refresh_now()
     return runtime

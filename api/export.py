@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import flask
 
-from callbacks.context import runtime
+from callbacks.context import current_view, runtime
 from dashboard import export
+from dashboard.access import AccessDenied
 from dashboard.answers.pages import PAGES, UnknownParameter
 from dashboard.errors import BadInput
 
@@ -56,7 +57,7 @@ def answers_for(page_name: str, code: str | None, panel: str | None):
     if panel is not None and panel not in page.panels:
         flask.abort(404)
     rt = runtime()
-    view = rt.view()
+    view = current_view()
     if view is None:
         flask.abort(503)
     params = page.params(view, query_dict(), code, rt.settings)
@@ -76,6 +77,8 @@ def panel_file(page: str, code: str | None, panel: str, fmt: str):
         view, found = answers_for(page, code, panel)
     except BadInput as exc:
         return bad_request(exc)
+    except AccessDenied as exc:
+        return flask.jsonify({"error": str(exc)}), 403
     mimetype, render = FORMATS[fmt]
     response = flask.Response(render(found[panel]), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(page, code, panel, view.version, fmt)}"'
@@ -88,6 +91,8 @@ def page_zip(page: str, code: str | None):
         view, found = answers_for(page, code, None)
     except BadInput as exc:
         return bad_request(exc)
+    except AccessDenied as exc:
+        return flask.jsonify({"error": str(exc)}), 403
     name = filename(page, code, None, view.version, "zip")
     response = flask.Response(export.zip_bytes(name.removesuffix(".zip"), found), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

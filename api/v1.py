@@ -21,8 +21,9 @@ import pandas as pd
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from callbacks.context import runtime
+from callbacks.context import current_view
 from dashboard import export
+from dashboard.access import AccessDenied
 from dashboard.answers import Answer
 from dashboard.answers import metrics as metric_answers
 from dashboard.answers import overview as overview_answers
@@ -203,7 +204,7 @@ def respond(answer: Answer, fmt: str):
 
 
 def view_or_503():
-    view = runtime().view()
+    view = current_view()
     if view is None:
         flask.abort(503)
     return view
@@ -236,6 +237,10 @@ def blueprint(url_prefix: str) -> APIBlueprint:
     @api.get("/quality", summary="Bad source rows per table, reason and month", responses={200: QualityResponse})
     def quality(query: QualityQuery):
         view = view_or_503()
-        return respond(quality_answers.counts(view, quality_answers.parse(query.table, query.reason)), query.format)
+        try:
+            answer = quality_answers.counts(view, quality_answers.parse(query.table, query.reason))
+        except AccessDenied as exc:
+            return flask.jsonify({"error": str(exc)}), 403
+        return respond(answer, query.format)
 
     return api

@@ -6,6 +6,7 @@ import flask
 from dash import set_props
 from dash.exceptions import MissingCallbackContextException
 
+from dashboard.access import Decision
 from dashboard.i18n import normalise
 from dashboard.routes import query_lang
 from dashboard.runtime import Runtime
@@ -17,6 +18,18 @@ EXTENSION = "onescreen"
 def runtime() -> Runtime:
     """The runtime of the app serving this request."""
     return flask.current_app.extensions[EXTENSION]
+
+
+def decision() -> Decision:
+    """What the viewer of this request may see and do (decided once per request by api.auth)."""
+    found = flask.g.get("decision")
+    return found if found is not None else runtime().decide(None)
+
+
+def current_view():
+    """The current snapshot pinned for this request and seen through the viewer's scope (None before the first
+    snapshot); AccessDenied when the viewer may not view."""
+    return runtime().view(decision())
 
 
 def page_lang(search: str | None) -> str:

@@ -9,7 +9,7 @@ import math
 from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.context import clear_error, page_lang, runtime
+from callbacks.context import clear_error, current_view, page_lang
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from dashboard.aggregation import CHANNELS
@@ -73,8 +73,8 @@ def params_of(view, pathname, start, end, by, department, channel) -> answers.Di
 @page_callback(*PANEL_OUTPUTS, *FILTERS, State(ids.URL, "pathname"), State(ids.URL, "search"))
 def update_district(start, end, by, department, channel, pathname, search):
     """Every panel of the district page for the unit and filters."""
-    rt, lang = runtime(), page_lang(search)
-    view = rt.view()
+    lang = page_lang(search)
+    view = current_view()
     if view is None:
         raise BadInput(t("error.no_data", lang))
     try:
@@ -182,7 +182,7 @@ def render(view, p: answers.DistrictParams, lang: str) -> tuple:
 def sync_district_url(search, start, end, by, department, channel, pathname):
     """Keep the filters in the URL: a change of a filter writes the query (a history entry), and a query that
     changes by back or forward sets the filters."""
-    view = runtime().view()
+    view = current_view()
     if view is None:
         raise PreventUpdate
     search = query_string(search)

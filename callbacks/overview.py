@@ -9,7 +9,7 @@ from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
-from callbacks.context import clear_error, page_lang, prefix, runtime
+from callbacks.context import clear_error, current_view, page_lang, prefix, runtime
 from callbacks.registry import page_callback
 from dashboard.answers import overview as answers
 from dashboard.answers.overview import OverviewParams
@@ -77,7 +77,7 @@ def composite_table(rows, lang: str) -> html.Table:
 def update_overview(metric, period, unit, search):
     """Every overview chart for the chosen metric, period and profile unit: parse, view, answer, render."""
     rt, lang = runtime(), page_lang(search)
-    view = rt.view()
+    view = current_view()
     if view is None:
         raise BadInput(t("error.no_data", lang))
     params = answers.parse(view, metric, period, unit)
@@ -176,8 +176,7 @@ def render(rt, view, p, lang: str) -> tuple:
 def sync_overview_url(search, metric, period, unit):
     """Keep the overview's state in the URL: a choice writes the query (a new history entry), and a query that
     changes by back or forward sets the choices."""
-    rt = runtime()
-    view = rt.view()
+    view = current_view()
     if view is None:
         raise PreventUpdate
     search = query_string(search)

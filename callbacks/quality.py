@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State
 
-from callbacks.context import clear_error, page_lang, runtime
+from callbacks.context import clear_error, current_view, page_lang
 from callbacks.registry import page_callback
 from dashboard.answers import quality as answers
 from dashboard.errors import BadInput
@@ -26,7 +26,7 @@ def update_quality(table, reason, search):
     """Charts and listing of bad rows for the chosen table and reason: parse, view, answer, render."""
     params = answers.parse(table, reason)
     lang = page_lang(search)
-    view = runtime().view()
+    view = current_view()
     if view is None:
         raise BadInput(t("error.no_data", lang))
     counts = answers.counts(view, params).rows

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dash import Input, Output, State
 
-from callbacks.context import page_lang, prefix, runtime
+from callbacks.context import current_view, page_lang, prefix, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from callbacks.wall import wall_page
+from dashboard.access import AccessDenied
 from dashboard.answers import district as district_answers
 from dashboard.answers import quality as quality_answers
 from dashboard.answers.overview import (
@@ -63,8 +64,9 @@ def render_page(pathname, search):
     route = parse_route(pathname if isinstance(pathname, str) and pathname else base, base)
     if route.page == "wall":
         return wall_page(search)  # full screen, no light header; its query (playlist, dwell) shapes it
-    view = rt.view()
-    known = route.page != "not_found" and (route.page != "district" or rt.city.unit(route.code) is not None)
+    view = current_view()
+    visible = view.scope.units if view is not None else frozenset(rt.city.codes)
+    known = route.page != "not_found" and (route.page != "district" or route.code in visible)
     if view is None or not known:
         return plain(build_page(rt, view, route, lang, base, shown=shorten(str(pathname), 80)))
     state = None
@@ -85,10 +87,10 @@ def build_page(rt, view, route, lang: str, base: str, shown: str = "", state=Non
         params, periods, ignored = state or (None, [], ())
         query = query_for("", params) if params is not None else ""
         return overview_layout(rt.city, lang, pathname, base, as_of, periods, params, ignored=ignored,
-                               export_query=query, demo=demo)
+                               export_query=query, scope=view.scope.units if view else None, demo=demo)
     if route.page == "district":
         unit = rt.city.unit(route.code)
-        if unit is None:
+        if unit is None or (view is not None and unit.code not in view.scope.units):  # out of scope: unknown
             return message_page(rt.city, lang, pathname, base, t("error.unknown_unit", lang, code=route.code))
         params, note = state or (None, "")
         departments = view.frames["departments"] if view is not None else None
@@ -97,7 +99,10 @@ def build_page(rt, view, route, lang: str, base: str, shown: str = "", state=Non
     if route.page == "quality":
         if view is None:
             return message_page(rt.city, lang, pathname, base, t("error.no_data", lang))
-        table = quality_answers.summary(view).rows
+        try:
+            table = quality_answers.summary(view).rows
+        except AccessDenied as exc:
+            return message_page(rt.city, lang, pathname, base, t("error.denied", lang, reason=str(exc)))
         checked = view.meta.get("checked_at", "")
         return quality_layout(rt.city, lang, pathname, base, as_of, table, checked, demo=demo)
     return message_page(rt.city, lang, pathname, base, t("error.not_found", lang, path=shown))

@@ -9,7 +9,7 @@ import math
 from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.context import clear_error, page_lang, runtime
+from callbacks.context import clear_error, current_view, page_lang, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from dashboard import wall as model
@@ -68,7 +68,7 @@ def wall_page(search: str | None):
     rt = runtime()
     lang = page_lang(search)
     opts, notes = options(search, lang)
-    view = rt.view()
+    view = current_view()
     return wall_layout(
         rt.city,
         lang,
@@ -95,7 +95,7 @@ def wall_page(search: str | None):
 def poll_wall(_n, shown_version, shown_badge, search):
     """The current snapshot version and the stale badge; nothing at all is sent when neither changed."""
     rt, lang = runtime(), page_lang(search)
-    view = rt.view()
+    view = current_view()
     version = view.version if view else None
     badge = badge_text(rt, view, lang)
     if version == shown_version and badge == (shown_badge or ""):
@@ -142,7 +142,7 @@ def draw_wall(_version, viewport, search):
     rt, lang = runtime(), page_lang(search)
     opts, _ = options(search, lang)
     screen = screen_of(viewport)
-    view = rt.view()
+    view = current_view()
     if view is None:
         raise BadInput(t("error.no_data", lang))
     today = rt.clock.today()

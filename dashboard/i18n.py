@@ -167,6 +167,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "district.rectification_title": ("整改率与按期整改率（按月）", "Rectification and on-time rectification (monthly)"),
     "district.rect_departments_title": ("各部门整改情况", "Rectification by department"),
     "district.bad_filter": ("筛选条件有误：{reason}", "A filter is not valid: {reason}"),
+    "login.title": ("登录", "Sign in"),
+    "login.username": ("用户名", "User name"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Sign in"),
+    "login.failed": ("用户名或密码不正确。", "The user name or password is not right."),
+    "login.locked": (
+        "尝试次数过多，账号已暂时锁定，请稍后再试。", "Too many attempts: the account is locked for a while."
+    ),
+    "login.expired": ("登录表单已过期，请重新提交。", "The form expired; please sign in again."),
+    "login.token_refused": ("该大屏令牌无效、已过期或已被吊销。", "This wall token is unknown, expired or revoked."),
+    "nav.logout": ("退出", "Sign out"),
+    "error.denied": ("无权查看：{reason}", "Not allowed: {reason}"),
     "export.title": ("下载本图表的数据（{fmt}）", "Download this panel's data ({fmt})"),
     "export.page": ("导出本页全部数据（zip）", "Export the whole page (zip)"),
     "channel.web": ("网站", "Web"),

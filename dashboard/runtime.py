@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from dashboard.access import Decision, Viewer, decide, require
 from dashboard.clock import Clock
 from dashboard.refresh import refresh
 from dashboard.regions import City, areas, bounds, map_view
@@ -32,6 +33,7 @@ class Runtime:
     store: object
     reader: SnapshotReader
     clock: Clock | None = None
+    users: object = None  # dashboard.users.UserStore
     geojson_url: str = "/boundaries.geojson"
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     answers: AnswerCache = field(default_factory=lambda: AnswerCache(MEMO_ENTRIES), repr=False)
@@ -54,16 +56,22 @@ class Runtime:
         """Center and zoom that fit the city in a map of this size."""
         return map_view(self.bounds, width_px, height_px)
 
-    def view(self) -> View | None:
-        """The current snapshot pinned for one request, seen through the viewer's scope (every unit for now);
-        None before the first snapshot. Read the reader once per request, then only through the view."""
+    def decide(self, viewer: Viewer | None) -> Decision:
+        """What a viewer may see and do (dashboard.access.decide over this city's units)."""
+        return decide(viewer, self.city.codes)
+
+    def view(self, decision: Decision) -> View | None:
+        """The current snapshot pinned for one request, seen through the decision's scope; None before the first
+        snapshot. Deny by default: a decision that may not view raises AccessDenied. Read the reader once per
+        request, then only through the view."""
+        require(decision, "view")
         snap = self.reader.get()
         if snap is None:
             return None
         return View(
             snapshot=snap,
             city=self.city,
-            scope=Scope(frozenset(self.city.codes)),
+            scope=Scope(decision.units),
             cache=self.answers,
             rectification_days=self.settings.rectification_days,
             weights=self.settings.weights,

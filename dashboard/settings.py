@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dashboard.clock import Clock
@@ -54,6 +54,25 @@ class Settings(BaseSettings):
         "onescreen",
         pattern=r"^[A-Za-z0-9_.-]+$",
         description="Prefix of every Redis key, so that several deployments can share one Redis.",
+    )
+    users_url: str | None = Field(
+        None, description="SQLAlchemy URL of the users, tokens and audit database. Empty: SQLite in the data folder."
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Key that signs session cookies (at least 32 characters). Required outside the embedded demo;"
+        " the demo keeps a random one in the data folder.",
+    )
+    session_idle_minutes: int = Field(
+        30, ge=1, le=1440, description="Minutes without a request after which a session ends (1-1440)."
+    )
+    audit_retention_days: int = Field(
+        180, ge=180, description="Days the audit log is kept (at least 180, as China's Cybersecurity Law asks)."
+    )
+    frame_ancestors: str = Field(
+        "'none'",
+        pattern=r"^[A-Za-z0-9 '.:/*-]+$",
+        description="CSP frame-ancestors: who may embed the pages ('none'; or a city portal's origin).",
     )
     language: Literal["zh", "en"] = Field("zh", description="Default UI language: zh or en.")
     timezone: str = Field(
@@ -118,13 +137,14 @@ class Settings(BaseSettings):
         0.002, ge=0.0, le=0.2, description="Share of demo rows made bad on purpose, of every kind of bad row."
     )
 
-    @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", mode="before")
+    @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", "users_url", "secret_key",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         """Treat an empty string as 'not set'."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("services_url", "reviews_url", "indicators_url")
+    @field_validator("services_url", "reviews_url", "indicators_url", "users_url")
     @classmethod
     def _sqlalchemy_url(cls, value: str | None) -> str | None:
         """Reject strings SQLAlchemy cannot parse as a database URL."""
@@ -205,6 +225,28 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: str | None) -> str | None:
+        """A signing key long enough not to be guessed."""
+        if value is not None and len(value) < 32:
+            raise ValueError("at least 32 characters, e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_outside_the_demo(self):
+        """Outside the embedded demo, sessions must be signed with a key the operator sets."""
+        if not self.embedded and self.secret_key is None:
+            raise ValueError(
+                "ONESCREEN_SECRET_KEY is required outside the embedded demo (at least 32 characters), e.g. "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return self
+
+    def users_database(self) -> str:
+        """The users database URL (SQLite in the data folder by default)."""
+        return self.users_url or f"sqlite:///{(self.data_dir / 'users.sqlite').resolve()}"
+
     def source_url(self, source: str) -> str:
         """The URL of one source (services, reviews, indicators), defaulting to SQLite in the data folder."""
         value = getattr(self, f"{source}_url")
@@ -251,9 +293,12 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:  # a rule across settings: its message names the variables
+                lines.append(f"  {err['msg'].removeprefix('Value error, ')}")
+                continue
+            field = str(err["loc"][0])
             info = Settings.model_fields.get(field)
             hint = f" ({info.description})" if info is not None else ""
-            given = err.get("input")
-            lines.append(f"  {env_name(field)}={given!r}: {err['msg']}.{hint}")
+            given = "<hidden>" if field == "secret_key" else repr(err.get("input"))  # never print a secret
+            lines.append(f"  {env_name(field)}={given}: {err['msg']}.{hint}")
         raise SettingsError("One Screen cannot start; set these environment variables:\n" + "\n".join(lines)) from None

@@ -17,6 +17,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from dashboard.access import AccessDenied
 from dashboard.metrics import metric_table
 from dashboard.regions import City
 from dashboard.snapshot import Snapshot
@@ -87,6 +88,16 @@ class View:
     @property
     def version(self) -> int:
         return self.snapshot.version
+
+    @property
+    def whole_city(self) -> bool:
+        """True when the viewer may see every unit (so rows of every unit, and of unknown codes, may show)."""
+        return self.scope.units >= frozenset(self.city.codes)
+
+    def require_whole_city(self, what: str) -> None:
+        """Refuse a panel whose rows cannot be cut to the viewer's units."""
+        if not self.whole_city:
+            raise AccessDenied(f"{what} shows every unit's rows")
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:

@@ -59,11 +59,12 @@ def overview_layout(
     *,
     ignored: tuple[str, ...] = (),
     export_query: str = "",
+    scope: frozenset[str] | None = None,
     demo: bool = True,
 ) -> list:
     """The overview page for a state (metric, period and unit, from the URL's query or the defaults); every
     figure is filled by callbacks.overview. `ignored` names query values the page does not offer."""
-    units = [{"label": u.name(lang), "value": u.code} for u in city.units]
+    units = [{"label": u.name(lang), "value": u.code} for u in city.units if scope is None or u.code in scope]
     note = t("overview.note_query", lang, names=", ".join(ignored)) if ignored else ""
     return [
         dcc.Location(id=ids.OVERVIEW_URL, refresh=False),

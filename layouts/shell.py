@@ -42,6 +42,7 @@ def header(city: City, lang: str, pathname: str, prefix: str) -> html.Header:
                         className="nav-link lang-switch",
                         id="lang-switch",
                     ),
+                    html.A(t("nav.logout", lang), href=f"{prefix}logout", className="nav-link", id="logout"),
                 ],
                 className="nav",
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime
 
@@ -26,17 +27,21 @@ def server_url(kind: str) -> str | None:
 # The "now" of every test that does not set its own: the product reads it from its one clock (dashboard/clock.py),
 # so no test depends on the machine's date, time of day, weekday or time zone. Fixed test data is dated around it.
 TEST_NOW = datetime(2026, 11, 22, 12, 0, 0)
+# The session-signing key of tests (outside the embedded demo the app refuses to start without one).
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 
 
 def fixed_settings(**values) -> Settings:
     """Settings for a test: no .env file, the clock fixed at TEST_NOW unless `now` is given."""
     values.setdefault("now", TEST_NOW)
+    values.setdefault("secret_key", TEST_SECRET)
     return Settings(_env_file=None, **values)
 
 
 def fixed_env(**values: str) -> dict[str, str]:
     """ONESCREEN_* variables for a command run in a new process, with its clock fixed at TEST_NOW."""
-    return {"ONESCREEN_NOW": TEST_NOW.isoformat(), **{f"ONESCREEN_{k.upper()}": v for k, v in values.items()}}
+    fixed = {"ONESCREEN_NOW": TEST_NOW.isoformat(), "ONESCREEN_SECRET_KEY": TEST_SECRET}
+    return {**fixed, **{f"ONESCREEN_{k.upper()}": v for k, v in values.items()}}
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +50,7 @@ def _isolated_environment(monkeypatch):
     for name in list(os.environ):
         if name.startswith("ONESCREEN_") and name not in TEST_URLS.values():
             monkeypatch.delenv(name)
+    monkeypatch.setenv("ONESCREEN_SECRET_KEY", TEST_SECRET)  # a test of its absence deletes it
 
 
 @pytest.fixture
@@ -64,3 +70,46 @@ def make_settings(tmp_path):
 def city():
     """The built-in Harbin city definition."""
     return load_city("harbin")
+
+
+# --- who the tests are -----------------------------------------------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def as_viewer(rt, role: str = "leader", units=()):
+    """An access decision for a test viewer of a role (for answers called directly)."""
+    from dashboard.access import Viewer
+
+    return rt.decide(Viewer(f"test-{role}", role, frozenset(units)))
+
+
+def leader_view(rt):
+    """The current snapshot seen by a leader (every unit)."""
+    return rt.view(as_viewer(rt, "leader"))
+
+
+@contextlib.contextmanager
+def as_leader(app, role: str = "leader", units=()):
+    """A request context whose viewer is a test user of `role` (callbacks called directly read it from flask.g)."""
+    import flask
+
+    rt = app.server.extensions["onescreen"]
+    with app.server.test_request_context("/"):
+        flask.g.viewer = None
+        flask.g.decision = as_viewer(rt, role, units)
+        yield
+
+
+def sign_in(client, app, role: str = "analyst", units=()) -> dict:
+    """Make `client` a signed-in test user of `role` (created if need be) and return the headers a callback POST
+    needs (Dash's CSRF header matching its cookie)."""
+    rt = app.server.extensions["onescreen"]
+    name = f"test-{role}-{'-'.join(units) or 'all'}"
+    if rt.users.get(name) is None:
+        rt.users.add(name, role, TEST_PASSWORD, units)
+    with client.session_transaction() as session:
+        session["user"] = name
+        session["seen"] = rt.clock.now().timestamp()
+    client.set_cookie("_csrf_token", "test-csrf-token")
+    return {"X-CSRFToken": "test-csrf-token"}

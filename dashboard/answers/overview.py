@@ -139,6 +139,9 @@ def city_value(view: View, p: OverviewParams) -> Answer:
 def lorenz(view: View, p: OverviewParams) -> Answer:
     """Lorenz curve points of the metric across units (population-weighted for intensive metrics)."""
     m = model(view, p)
+    if not view.whole_city:  # each point of the curve is one unit's share: not for a unit-scoped viewer
+        rows = m.lorenz.iloc[0:0].reset_index(drop=True)
+        return Answer(rows, _prov(view, "lorenz", p, notes={"weighted": m.weighted, "hidden": "scope"}))
     return Answer(m.lorenz.reset_index(drop=True), _prov(view, "lorenz", p, notes={"weighted": m.weighted}))
 
 

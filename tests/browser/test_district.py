@@ -33,8 +33,9 @@ def choose(page, dropdown: str, value: str) -> None:
     page.locator(f"[role=option]:has(input[value='{value}'])").click()
 
 
-def test_the_district_page_fits_1920_and_makes_the_readme_screenshot(browser, live_server):
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
+def test_the_district_page_fits_1920_and_makes_the_readme_screenshot(browser, auth_state, live_server):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, device_scale_factor=1,
+                                  storage_state=auth_state)
     page = context.new_page()
     requested = []
     page.on("request", lambda req: requested.append(req.url))

@@ -10,8 +10,10 @@ import pytest
 from tests.browser.test_overview import MAP, choose, open_overview
 
 
-def test_the_ranking_csv_downloaded_in_the_browser_equals_the_bars_on_screen(browser, live_server, tmp_path):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+def test_the_ranking_csv_downloaded_in_the_browser_equals_the_bars_on_screen(browser, auth_state, live_server,
+                                                                             tmp_path):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True,
+                                  storage_state=auth_state)
     page = context.new_page()
     open_overview(page, live_server, "?lang=en&metric=online_share&period=2026-03&unit=230102")
     choose(page, "overview-metric", "bad_rate")  # the link follows the choice

@@ -60,9 +60,10 @@ def open_wall(page, base: str, query: str = "") -> None:
     page.wait_for_function(MAP_IDLE, timeout=30_000)
 
 
-def new_page(browser, width: int, height: int):
-    """A page of exactly this size that records the URLs it requests."""
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+def new_page(browser, auth_state, width: int, height: int):
+    """A signed-in page of exactly this size that records the URLs it requests."""
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                  storage_state=auth_state)
     page = context.new_page()
     page.requested = []
     page.on("request", lambda req: page.requested.append(req.url))
@@ -82,8 +83,8 @@ def assert_fits(page, width: int, height: int) -> None:
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=["1080p", "4k"])
-def test_the_wall_fills_the_screen_in_both_languages(browser, live_server, width, height):
-    page = new_page(browser, width, height)
+def test_the_wall_fills_the_screen_in_both_languages(browser, auth_state, live_server, width, height):
+    page = new_page(browser, auth_state, width, height)
     try:
         for lang in ("en", "zh"):  # English names are the longer ones
             open_wall(page, live_server, f"?lang={lang}&dwell=3600")
@@ -103,8 +104,8 @@ def test_the_wall_fills_the_screen_in_both_languages(browser, live_server, width
         page.context.close()
 
 
-def test_rotation_follows_the_playlist_in_the_browser_only(browser, live_server):
-    page = new_page(browser, 1920, 1080)
+def test_rotation_follows_the_playlist_in_the_browser_only(browser, auth_state, live_server):
+    page = new_page(browser, auth_state, 1920, 1080)
     try:
         open_wall(page, live_server, "?panels=ranking,trend&dwell=2&poll=3600")
         calls = len([u for u in page.requested if "_dash-update-component" in u])
@@ -135,9 +136,9 @@ def badge(page) -> dict:
     )
 
 
-def test_stale_badge_while_a_source_is_unreachable(browser, wall_server):
+def test_stale_badge_while_a_source_is_unreachable(browser, auth_state, wall_server):
     rt, services = wall_server.runtime, wall_server.data_dir / "services.sqlite"
-    page = new_page(browser, 1920, 1080)
+    page = new_page(browser, auth_state, 1920, 1080)
     moved = services.with_name("services.sqlite.away")
     try:
         open_wall(page, wall_server.url, "?lang=en&poll=0.3")
@@ -168,9 +169,9 @@ def test_stale_badge_while_a_source_is_unreachable(browser, wall_server):
         page.context.close()
 
 
-def test_the_browser_says_the_data_is_old_when_the_server_is_unreachable(browser, wall_server):
+def test_the_browser_says_the_data_is_old_when_the_server_is_unreachable(browser, auth_state, wall_server):
     rt = wall_server.runtime
-    page = new_page(browser, 1920, 1080)
+    page = new_page(browser, auth_state, 1920, 1080)
     try:
         page.clock.install()
         open_wall(page, wall_server.url, "?lang=en&poll=0.5")
@@ -188,9 +189,9 @@ def test_the_browser_says_the_data_is_old_when_the_server_is_unreachable(browser
         page.context.close()
 
 
-def test_an_alert_takes_over_while_a_unit_breaches_a_threshold(browser, wall_server):
+def test_an_alert_takes_over_while_a_unit_breaches_a_threshold(browser, auth_state, wall_server):
     rt = wall_server.runtime
-    page = new_page(browser, 1920, 1080)
+    page = new_page(browser, auth_state, 1920, 1080)
     snap = rt.reader.get()
     try:
         open_wall(page, wall_server.url, "?poll=0.3")
@@ -237,12 +238,12 @@ SAMPLE = """() => ({
   history: window.store ? window.store.getState().history.past.length : null})"""
 
 
-def test_hundreds_of_refresh_cycles_keep_heap_and_dom_flat(browser, wall_server):
+def test_hundreds_of_refresh_cycles_keep_heap_and_dom_flat(browser, auth_state, wall_server):
     """Poll every 0.1 s for about 45 s, publishing a new snapshot whenever the last one is drawn; after garbage
     collection the JS heap stays within 20% of its early level and the DOM keeps exactly its size."""
     rt = wall_server.runtime
     snap = rt.reader.get()
-    page = new_page(browser, 1280, 720)
+    page = new_page(browser, auth_state, 1280, 720)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     try:

@@ -11,6 +11,7 @@ from app import create_app
 from callbacks.overview import update_overview
 from data_sources.demo import run_demo
 from data_sources.sql import SqlSources
+from tests.conftest import as_leader, sign_in
 from tests.figdata import values
 
 
@@ -22,11 +23,12 @@ def test_overview_map_reconciles_with_the_database(db_url, city, make_settings):
     settings = make_settings(services_url=db_url, reviews_url=db_url, indicators_url=db_url)
     app = create_app(settings)
     client = app.server.test_client()
+    sign_in(client, app, "leader")
     health = client.get("/health").get_json()
     assert health["version"] == 1 and health["sources"] == {"services": None, "reviews": None, "indicators": None}
     assert client.get("/district/230112").status_code == 200
 
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         fig_map = go.Figure(update_overview("requests", "2026-06", "230102", "")[0])
     shown = dict(zip(fig_map.data[1].locations, values(fig_map.data[1].z), strict=True))
     codes = ", ".join(f"'{c}'" for c in city.codes)

@@ -10,6 +10,7 @@ from callbacks.quality import update_quality
 from callbacks.router import render_page
 from dashboard.errors import BadInput
 from data_sources.sql import SqlSources
+from tests.conftest import as_leader
 from tests.integration.test_quality import BAD, GOOD
 
 
@@ -45,7 +46,7 @@ def bar_totals(fig) -> dict[str, int]:
 
 
 def test_counts_listing_and_summary_match_the_injected_rows(app):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         by_reason, by_month, rows = update_quality("all", "all", "?lang=en")
         page = render_page("/quality", "?lang=en")
     # 19 injected bad rows: 6 requests, 7 reviews, 6 indicators; every one listed, none twice
@@ -57,7 +58,7 @@ def test_counts_listing_and_summary_match_the_injected_rows(app):
 
 
 def test_filters_narrow_charts_and_listing(app):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         by_reason, _, rows = update_quality("review", "bad_score", "")
     assert bar_totals(by_reason) == {"评分不在1–5": 1}
     assert [r["row_id"] for r in rows] == ["x3"]
@@ -65,5 +66,5 @@ def test_filters_narrow_charts_and_listing(app):
 
 @pytest.mark.parametrize(("table", "reason"), [("users", "all"), ("all", "drop table"), (None, None)])
 def test_unknown_filter_values_are_refused(app, table, reason):
-    with app.server.test_request_context("/"), pytest.raises(BadInput):
+    with as_leader(app), pytest.raises(BadInput):
         update_quality(table, reason, "")

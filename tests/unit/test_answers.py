@@ -17,6 +17,7 @@ from dashboard.answers import quality as qa
 from dashboard.answers import wall as wa
 from dashboard.errors import BadInput
 from dashboard.metrics import periods
+from tests.conftest import as_leader, leader_view
 from tests.figdata import values
 from tests.frames import with_overdue
 
@@ -39,7 +40,7 @@ def nan_list(seq) -> list:
 
 
 def test_a_request_sees_one_version_even_when_a_refresh_publishes_meanwhile(rt):
-    view = rt.view()
+    view = leader_view(rt)
     before = view.metric_table("month").copy()
     snap = view.snapshot
     doubled = {**snap.frames, "req_day": pd.concat([snap.frames["req_day"]] * 2, ignore_index=True)}
@@ -50,7 +51,7 @@ def test_a_request_sees_one_version_even_when_a_refresh_publishes_meanwhile(rt):
 
     try:
         years = view.memo(("test-publish-between-reads",), publish_then_read)
-        newer = rt.view()
+        newer = leader_view(rt)
         assert newer.version == view.version + 1
         # everything this request read after the publish still comes from its own version
         pd.testing.assert_frame_equal(view.metric_table("month"), before)
@@ -64,7 +65,7 @@ def test_a_request_sees_one_version_even_when_a_refresh_publishes_meanwhile(rt):
 
 
 def overview_params(rt, metric="online_share"):
-    view = rt.view()
+    view = leader_view(rt)
     month = periods(view.metric_table("month"))[-2]
     return view, ov.parse(view, metric, month, "230103")
 
@@ -72,7 +73,7 @@ def overview_params(rt, metric="online_share"):
 @pytest.mark.parametrize("metric", ["online_share", "requests", "g5_base_stations_per_10k", "bad_rate"])
 def test_every_overview_figure_draws_its_answer(app, rt, metric):
     view, p = overview_params(rt, metric)
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         out = update_overview(metric, p.period, p.unit, "?lang=en")
     fig_map, fig_rank, fig_lorenz, fig_trend, fig_decomp, fig_profile = out[:6]
     table, _, city_text, _ = out[6:]
@@ -104,13 +105,13 @@ def test_every_overview_figure_draws_its_answer(app, rt, metric):
 
 
 def test_every_wall_figure_draws_its_answer(app, rt):
-    view = rt.view()
+    view = leader_view(rt)
     snap = view.snapshot
     rt.store.publish(with_overdue(snap.frames, "230104", 25, rt.clock.now()), snap.as_of, snap.meta)
     try:
-        with app.server.test_request_context("/"):
+        with as_leader(app):
             out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en&metric=bad_rate")
-        view = rt.view()
+        view = leader_view(rt)
         tiles, fig_map, fig_rank, fig_trend, _, alert, alert_class, *_ = out
         month = wa.month_values(view, "bad_rate").rows.dropna(subset=["value"])
         assert values(fig_map["data"][1]["z"]) == pytest.approx(list(month["value"]))
@@ -132,9 +133,9 @@ def test_every_wall_figure_draws_its_answer(app, rt):
 
 
 def test_every_quality_figure_draws_its_answer(app, rt):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         by_reason, by_month, listing = update_quality("all", "all", "?lang=en")
-    view = rt.view()
+    view = leader_view(rt)
     p = qa.parse("all", "all")
     counts = qa.counts(view, p).rows
     assert sum(sum(tr.y) for tr in by_reason.data) == counts["rows"].sum() == sum(sum(tr.y) for tr in by_month.data)
@@ -143,12 +144,12 @@ def test_every_quality_figure_draws_its_answer(app, rt):
 
 def test_a_period_where_every_unit_is_zero_draws_zeros_and_no_indices(app, rt):
     # audit defect (c): overdue bad reviews in the running month are 0 everywhere
-    view = rt.view()
+    view = leader_view(rt)
     table = view.metric_table("month")
     zero = [p for p in periods(table) if (table.xs(p, level="period")["overdue_bad_reviews"] == 0).all()]
     assert zero, "the demo has a month with no overdue bad review"
     p = ov.parse(view, "overdue_bad_reviews", zero[-1], "230102")
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         out = update_overview("overdue_bad_reviews", p.period, "230102", "?lang=en")
     assert values(out[0]["data"][1]["z"]) == [0] * 18  # a zero map
     assert ov.lorenz(view, p).rows.empty and values(out[2]["data"][1]["x"]) == []  # no Lorenz curve
@@ -171,7 +172,7 @@ def test_a_period_where_every_unit_is_zero_draws_zeros_and_no_indices(app, rt):
 )
 def test_overview_inputs_outside_their_domain_get_a_clear_message_and_no_cache_entry(app, rt, metric, period, unit):
     size = len(rt.answers)
-    with app.server.test_request_context("/"), pytest.raises(BadInput) as err:
+    with as_leader(app), pytest.raises(BadInput) as err:
         update_overview(metric, period, unit, "?lang=en")
     assert len(str(err.value)) < 120
     assert len(rt.answers) == size
@@ -180,7 +181,7 @@ def test_overview_inputs_outside_their_domain_get_a_clear_message_and_no_cache_e
 @pytest.mark.parametrize("viewport", [{"w": float("inf"), "h": 1080}, {"w": float("nan"), "h": 1}, {"w": True, "h": 2},
                                       {"w": "1920", "h": 1080}, [1920, 1080], {"h": 1080}])
 def test_a_non_finite_or_malformed_screen_size_is_refused(app, viewport):
-    with app.server.test_request_context("/"), pytest.raises(BadInput, match="bad screen size"):
+    with as_leader(app), pytest.raises(BadInput, match="bad screen size"):
         draw_wall(1, viewport, "")
 
 
@@ -209,7 +210,7 @@ def district_call(app, search="?lang=en", start=None, end=None, by="month", depa
                   code="230104"):
     from callbacks.district import update_district
 
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         return update_district(start, end, by, department, channel, f"/district/{code}", search)
 
 
@@ -217,7 +218,7 @@ def test_every_district_figure_and_table_draws_its_answer(app, rt):
     from dashboard.answers import district as da
     from layouts import ids
 
-    view = rt.view()
+    view = leader_view(rt)
     p = da.parse(view, "230104", granularity="month")
     out = district_call(app, start=p.start.isoformat(), end=p.end.isoformat())
     n = len(ids.DISTRICT_TREND_METRICS)
@@ -276,7 +277,7 @@ def test_a_malformed_district_filter_gets_a_message_not_a_traceback(app, rt, kwa
 def test_a_district_link_with_a_malformed_filter_shows_the_defaults_and_says_why(app):
     from callbacks.router import render_page
 
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         page = render_page("/district/230104", "?lang=en&by=fortnight&channel=web")
     text = json.dumps(page, ensure_ascii=False)
     assert "A filter is not valid: by: one of day, week, month" in text

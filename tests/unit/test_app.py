@@ -12,7 +12,10 @@ from app import create_app
 from callbacks.overview import update_overview
 from callbacks.router import render_page
 from dashboard.errors import BadInput
+from tests.conftest import as_leader, sign_in
 from tests.figdata import values
+
+CSRF = {"X-CSRFToken": "test-csrf-token"}  # the cookie sign_in sets
 
 
 @pytest.fixture
@@ -22,7 +25,9 @@ def app(make_settings):
 
 @pytest.fixture
 def client(app):
-    return app.server.test_client()
+    client = app.server.test_client()
+    sign_in(client, app, "leader")
+    return client
 
 
 def population_from_source(settings) -> dict[str, int]:
@@ -70,7 +75,7 @@ def test_boundaries_asset_is_served(client):
 
 
 def test_overview_draws_every_chart_for_a_metric(app):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         figs = update_overview("online_share", "2026-06", "230102", "?lang=en")
     figures, (table, verdict, city_text, explain) = [go.Figure(f) for f in figs[:6]], figs[6:]
     fig_map, fig_rank, lorenz, trend, decomposition, profile = figures
@@ -98,7 +103,7 @@ def test_overview_draws_every_chart_for_a_metric(app):
     ],
 )
 def test_overview_refuses_bad_input(app, metric, period, unit, message):
-    with app.server.test_request_context("/"), pytest.raises(BadInput, match=message):
+    with as_leader(app), pytest.raises(BadInput, match=message):
         update_overview(metric, period, unit, "")
 
 
@@ -112,7 +117,7 @@ def test_overview_refuses_bad_input(app, metric, period, unit, message):
     ],
 )
 def test_router(app, path, search, expected):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         page = render_page(path, search)
     assert expected in json.dumps(page, ensure_ascii=False)
 
@@ -129,7 +134,7 @@ def post_click(client, map_click=None, bar_click=None, changed="overview-map.cli
         "changedPropIds": [changed],
         "state": [],
     }
-    return client.post("/_dash-update-component", json=payload)
+    return client.post("/_dash-update-component", json=payload, headers=CSRF)
 
 
 def test_click_on_a_unit_opens_its_page(client):
@@ -158,9 +163,10 @@ def test_a_click_naming_no_unit_goes_nowhere(client, click):
 )
 def test_malformed_callback_request_is_a_400(client, body):
     if isinstance(body, str):
-        response = client.post("/_dash-update-component", data=body, content_type="application/json")
+        response = client.post("/_dash-update-component", data=body, content_type="application/json",
+                               headers=CSRF)
     else:
-        response = client.post("/_dash-update-component", json=body)
+        response = client.post("/_dash-update-component", json=body, headers=CSRF)
     assert response.status_code == 400
     assert "Traceback" not in response.get_data(as_text=True)
     assert response.get_json()["error"]
@@ -174,7 +180,7 @@ def test_every_page_callback_is_registered(client):
 
 
 def test_only_the_embedded_demo_says_its_data_is_synthetic(app, make_settings, tmp_path):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         assert "synthetic" in json.dumps(render_page("/", "?lang=en"))
     url = app.server.extensions["onescreen"].settings.source_url("services")
     real = create_app(
@@ -185,5 +191,5 @@ def test_only_the_embedded_demo_says_its_data_is_synthetic(app, make_settings, t
             indicators_url=url.replace("services", "indicators"),
         )
     )
-    with real.server.test_request_context("/"):
+    with as_leader(real):
         assert "synthetic" not in json.dumps(render_page("/", "?lang=en"))

@@ -14,6 +14,7 @@ from callbacks.router import overview_periods
 from callbacks.wall import draw_wall, poll_wall
 from dashboard.clock import Clock
 from dashboard.settings import SettingsError, load_settings
+from tests.conftest import as_leader, leader_view
 
 
 def test_a_fixed_clock_stays_put_and_can_be_moved():
@@ -70,8 +71,8 @@ def test_the_app_works_at_awkward_moments(make_settings, zone, now):
         sql = "SELECT max(date(submitted_at)) FROM service_request WHERE submitted_at <= ?"  # not future bad rows
         last = conn.execute(sql, (now.isoformat(sep=" "),)).fetchone()
     assert last == (str(now.date() - timedelta(days=1)),)
-    with app.server.test_request_context("/"):
-        _, default = overview_periods(rt.view())
+    with as_leader(app):
+        _, default = overview_periods(leader_view(rt))
         assert default is not None and default < f"{now:%Y-%m}"  # the latest complete month, before this one
         figs = update_overview("requests", default, rt.city.units[0].code, "?lang=en")
         assert len(figs) == 10

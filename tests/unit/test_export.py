@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from app import create_app
 from dashboard import export
 from dashboard.answers.pages import PAGES
-from tests.conftest import TEST_NOW, fixed_settings
+from tests.conftest import TEST_NOW, fixed_settings, leader_view, sign_in
 
 PAGE_URLS = {
     "overview": ("/export/overview", "?metric=bad_rate&period=2026-06&unit=230184"),
@@ -46,7 +46,9 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(app):
-    return app.server.test_client()
+    client = app.server.test_client()
+    sign_in(client, app, "analyst")
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def rt(app):
 
 
 def answer(rt, page: str, panel: str):
-    view = rt.view()
+    view = leader_view(rt)
     base, query = PAGE_URLS[page]
     code = base.rsplit("/", 1)[1] if page == "district" else None
     params = PAGES[page].params(view, dict(p.split("=") for p in query[1:].split("&")), code, rt.settings)
@@ -116,7 +118,7 @@ def test_every_panel_exports_as_csv_and_xlsx_equal_to_its_answer(client, rt, pag
                                 else (v.isoformat() if hasattr(v, "isoformat") else v))
     assert_rows_equal(got.astype(object).where(got.notna(), None), want)
     about = {row[0]: row[1:] for row in book["about"].iter_rows(values_only=True) if row[0]}
-    view = rt.view()
+    view = leader_view(rt)
     assert about["snapshot version 快照版本"][0] == str(view.version)
     assert about["data as of 数据时点"][0] == view.as_of.isoformat(sep=" ")
     for col in data[0]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from app import MAX_REQUEST_BYTES, create_app
 from callbacks import registry
-from tests.conftest import fixed_settings
+from tests.conftest import fixed_settings, sign_in
 
 # Values a real page sends, so that generated payloads also reach the code behind the validation.
 MEANINGFUL = [
@@ -41,6 +41,13 @@ def dependencies(app):
     return app.server.test_client().get("/_dash-dependencies").get_json()
 
 
+@pytest.fixture(scope="module")
+def signed(app):
+    """A signed-in client (analyst: every unit) and the CSRF header its callback POSTs carry."""
+    client = app.server.test_client()
+    return client, sign_in(client, app, "analyst")
+
+
 def body(dep: dict, inputs: list, state: list) -> str:
     """The JSON the browser posts for one callback, as text (NaN and Infinity as JavaScript would write them)."""
     multi = dep["output"].startswith("..")
@@ -62,7 +69,7 @@ def test_every_registered_callback_is_fuzzed(dependencies):
     assert "page.children" in outputs and any("overview-map.figure" in o for o in outputs)
 
 
-def poster(client, dep: dict):
+def poster(client, dep: dict, headers: dict):
     """A Hypothesis test posting generated inputs and state to one callback."""
 
     @settings(max_examples=40, deadline=None, derandomize=True, database=None,
@@ -71,7 +78,7 @@ def poster(client, dep: dict):
            st.lists(VALUE, min_size=len(dep["state"]), max_size=len(dep["state"])))
     def post(inputs, state):
         response = client.post("/_dash-update-component", data=body(dep, inputs, state),
-                               content_type="application/json")
+                               content_type="application/json", headers=headers)
         assert response.status_code in (200, 204, 400, 413), (dep["output"], response.data[:300])
         assert len(response.data) < RESPONSE_LIMIT
         assert b"Traceback" not in response.data
@@ -79,28 +86,29 @@ def poster(client, dep: dict):
     return post
 
 
-def test_generated_payloads_never_break_a_callback(app, dependencies, caplog):
-    client = app.server.test_client()
+def test_generated_payloads_never_break_a_callback(signed, dependencies, caplog):
+    client, headers = signed
     caplog.set_level(logging.WARNING)
     for dep in dependencies:
-        poster(client, dep)()
+        poster(client, dep, headers)()
     tracebacks = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert not tracebacks, tracebacks[0].getMessage()
 
 
-def test_a_request_body_over_the_cap_is_refused_before_it_is_read(app, dependencies):
+def test_a_request_body_over_the_cap_is_refused_before_it_is_read(signed, dependencies):
+    client, headers = signed
     dep = next(d for d in dependencies if d["output"] == "page.children")
     payload = body(dep, ["/" + "x" * MAX_REQUEST_BYTES], [""])
-    response = app.server.test_client().post("/_dash-update-component", data=payload,
-                                             content_type="application/json")
+    response = client.post("/_dash-update-component", data=payload, content_type="application/json",
+                           headers=headers)
     assert response.status_code == 413
 
 
-def test_an_oversized_path_is_not_a_page(app, dependencies):
+def test_an_oversized_path_is_not_a_page(app, signed, dependencies):
+    client, headers = signed
     dep = next(d for d in dependencies if d["output"] == "page.children")
-    client = app.server.test_client()
     response = client.post("/_dash-update-component", data=body(dep, ["/" + "y" * 100_000], ["?lang=en"]),
-                           content_type="application/json")
+                           content_type="application/json", headers=headers)
     assert response.status_code == 200 and b"No such page" in response.data and len(response.data) < 20_000
     rt = app.server.extensions["onescreen"]
     assert not any("y" * 300 in repr(k) for k in rt.answers._items)  # only parsed routes are cache keys

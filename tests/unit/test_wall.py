@@ -19,7 +19,7 @@ from dashboard.answers import overview as overview_answers
 from dashboard.answers import wall as wall_answers
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, metric_table, periods
-from tests.conftest import fixed_settings
+from tests.conftest import as_leader, fixed_settings, leader_view, sign_in
 from tests.frames import with_overdue
 
 AS_OF = datetime(2026, 3, 10, 14, 0)  # a Tuesday, 14:00
@@ -203,7 +203,7 @@ def test_this_month_reconciles_with_the_metric_table():
 
 def test_the_walls_trend_answer_is_the_overviews(app):
     rt = app.server.extensions["onescreen"]
-    view = rt.view()
+    view = leader_view(rt)
     month = periods(view.metric_table("month"))[-2]
     for metric in ("online_share", "requests"):
         on_wall = wall_answers.trend(view, metric)
@@ -310,7 +310,7 @@ def text_of(value) -> str:
 
 
 def test_wall_page_has_no_light_header_and_notes_bad_options(app):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         page = render_page("/wall", "?lang=en&panels=map,nope&dwell=x")
     assert page.id == "wall" and "wall" in page.className
     text = text_of(page)
@@ -320,13 +320,15 @@ def test_wall_page_has_no_light_header_and_notes_bad_options(app):
 
 
 def test_wall_page_in_chinese_by_default(app):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         page = wall_page("")
     assert "哈尔滨市 · 一屏观城" in text_of(page) and page.lang == "zh-CN"
 
 
 def test_the_wall_is_served_over_http(app):
     client = app.server.test_client()
+    assert client.get("/wall").status_code == 303  # no session: to the login page
+    sign_in(client, app, "leader")
     assert client.get("/wall").status_code == 200 and client.get("/wall/x").status_code == 404
     outputs = " ".join(d["output"] for d in client.get("/_dash-dependencies").get_json())
     assert "wall-map.figure" in outputs and "wall-version.data" in outputs and "wall-badge.children" in outputs
@@ -334,7 +336,7 @@ def test_the_wall_is_served_over_http(app):
 
 def test_draw_builds_every_part_from_the_snapshot(app):
     rt = app.server.extensions["onescreen"]
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")
     tiles, fig_map, fig_rank, fig_trend, verdict, alert, alert_class, as_of, drawn, fresh = out
     snap = rt.reader.get()
@@ -342,7 +344,7 @@ def test_draw_builds_every_part_from_the_snapshot(app):
     assert len(tiles) == 6 and [t["props"]["data-metric"] for t in tiles] == [
         "requests", "online_share", "on_time_rate", "mean_score", "open_bad", "overdue"
     ]
-    expected = wall.tiles(snap.frames, rt.view().as_of, rt.settings.rectification_days)
+    expected = wall.tiles(snap.frames, leader_view(rt).as_of, rt.settings.rectification_days)
     month_requests = f"{expected.month['requests'].current:,.0f}"
     assert month_requests in text_of(tiles[0])
     assert f"{expected.open_bad.now:,}" in text_of(tiles[4])
@@ -356,7 +358,7 @@ def test_draw_builds_every_part_from_the_snapshot(app):
 
 
 def test_draw_waits_for_the_screen_size_and_refuses_a_bad_one(app):
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         with pytest.raises(PreventUpdate):
             draw_wall(1, None, "")
         with pytest.raises(BadInput, match="bad screen size"):
@@ -372,23 +374,23 @@ def test_takeover_names_the_unit_and_clears(app):
     breached = with_overdue(snap.frames, "230104", 20, rt.clock.now())
     rt.store.publish(breached, snap.as_of, snap.meta)  # 20 more overdue bad reviews in 道外区 (Daowai)
     try:
-        with app.server.test_request_context("/"):
+        with as_leader(app):
             out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")
         assert out[6] == "wall-alert active"
         item = text_of(out[5])
         assert "Daowai: " in item and "overdue bad reviews (threshold 20)" in item and '"data-unit": "230104"' in item
     finally:
         rt.store.publish(snap.frames, snap.as_of, snap.meta)
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         assert draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")[5:7] == ([], "wall-alert")
 
 
 def test_poll_sends_nothing_while_nothing_changed(app):
     rt = app.server.extensions["onescreen"]
     version = rt.reader.get().version
-    with app.server.test_request_context("/"), pytest.raises(PreventUpdate):
+    with as_leader(app), pytest.raises(PreventUpdate):
         poll_wall(3, version, "", "")
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         new_version, badge, cls = poll_wall(4, version - 1, "", "")
     assert (new_version, badge, cls) == (version, "", "wall-badge")
 
@@ -397,18 +399,18 @@ def test_poll_shows_a_failed_refresh_and_old_data_and_clears(app):
     rt = app.server.extensions["onescreen"]
     snap = rt.reader.get()
     rt.store.record_failure("services source: unable to open database file", "2026-11-23 00:20:00")
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         version, badge, cls = poll_wall(1, snap.version, "", "?lang=en")
     assert cls == "wall-badge stale" and "refresh failing since 2026-11-23 00:20" in badge
     assert "unable to open database file" in badge
     old_meta = {**snap.meta, "watermark": "2020-01-01T08:00:00"}
     fresh_version = rt.store.publish(snap.frames, "2020-01-01 08:00:00", old_meta)  # clears the failure
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         version, badge, _ = poll_wall(2, snap.version, badge, "?lang=en")
         assert version == fresh_version and badge == "No new data for over 30 min (as of 2020-01-01 08:00)"
         tiles = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")[0]
     assert "On 2020-01-01" in text_of(tiles[0])  # an old screen never says "today"
     rt.store.publish(snap.frames, snap.as_of, snap.meta)
-    with app.server.test_request_context("/"):
+    with as_leader(app):
         _, badge, cls = poll_wall(3, fresh_version, badge, "?lang=en")
     assert (badge, cls) == ("", "wall-badge")
