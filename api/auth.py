@@ -15,6 +15,8 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from markupsafe import escape
 
 from dashboard.access import AccessDenied, require
@@ -27,6 +29,7 @@ CSRF_HEADER = "X-CSRFToken"
 # Paths anyone may fetch: Dash's own scripts and layout shell, the CSS, the boundaries, health, login itself.
 PUBLIC_PREFIXES = ("_dash-component-suites/", "_dash-layout", "_dash-dependencies", "assets/", "_favicon.ico",
                    "boundaries.geojson", "health", "login", "logout", "_reload-hash")
+LOGIN_LIMIT = "10 per minute"  # login attempts per client address
 DATA_PREFIXES = {"_dash-update-component": "view", "export/": "export", "api/v1/": "api"}
 
 
@@ -166,7 +169,23 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
             server.config["SESSION_COOKIE_SECURE"] = True
         return response
 
+    limiter = Limiter(
+        get_remote_address,
+        app=server,
+        storage_uri=settings.redis_url or "memory://",  # with Redis, every worker and host shares the counts
+        key_prefix=f"{settings.redis_prefix}:limits",
+        default_limits=[],
+        headers_enabled=True,
+    )
+
+    @server.errorhandler(429)
+    def too_many(exc):
+        lang = normalise(flask.request.args.get("lang"), settings.language)
+        audit(rt, "?", "rate_limited", flask.request.path)
+        return login_page(lang, t("login.locked", lang), status=429)
+
     @server.route(prefix + "login", methods=["GET", "POST"])
+    @limiter.limit(LOGIN_LIMIT, methods=["POST"])
     def login():
         lang = normalise(flask.request.args.get("lang"), settings.language)
         next_path = safe_next(flask.request.args.get("next"), prefix)
@@ -187,6 +206,27 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
         flask.session["seen"] = rt.clock.now().timestamp()
         audit(rt, viewer.name, "login", viewer.role or "", viewer.units)
         return flask.redirect(next_path, code=303)
+
+    @server.route(prefix + "admin/audit")
+    def audit_page():
+        """The newest audit rows, for admins."""
+        try:
+            require(flask.g.decision, "admin")
+        except AccessDenied as exc:
+            return flask.jsonify({"error": str(exc)}), 403
+        lang = normalise(flask.request.args.get("lang"), settings.language)
+        rows = "".join(
+            f"<tr><td>{r['at']:%Y-%m-%d %H:%M:%S}</td><td>{escape(r['who'])}</td><td>{escape(r['action'])}</td>"
+            f"<td>{escape(r['source'])}</td><td>{escape(r['what'])}</td><td>{escape(r['scope'])}</td></tr>"
+            for r in rt.users.audit_rows(500)
+        )
+        head = "".join(f"<th>{escape(t(k, lang))}</th>" for k in ("audit.at", "audit.who", "audit.action",
+                                                                   "audit.source", "audit.what", "audit.scope"))
+        body = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{escape(t("audit.title", lang))}'
+                f'</title><link rel="stylesheet" href="{prefix}assets/style.css"><main class="content">'
+                f'<h2>{escape(t("audit.title", lang))}</h2><table class="summary-table" id="audit"><tr>{head}</tr>'
+                f"{rows}</table></main></html>")
+        return flask.Response(body, mimetype="text/html")
 
     @server.route(prefix + "logout", methods=["GET", "POST"])
     def logout():

@@ -157,7 +157,7 @@ def render(rt, view, p, lang: str) -> tuple:
         *figures,
         plain(composite_table(answers.composite(view, p).rows, lang)),
         t(f"overview.verdict_{trend.provenance.notes['verdict']}", lang),
-        city_text(city, spec, lang, len(view.units)),
+        city_text(city, spec, lang, len(view.frames["units"])),
         t("overview.explain_lorenz", lang, weighting=weighting),
     )
 

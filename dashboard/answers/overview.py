@@ -114,7 +114,8 @@ def model(view: View, p: OverviewParams) -> overview.OverviewModel:
     """overview.build for this metric and period, once per version (shared by the panels below)."""
     return view.memo(
         ("overview", p.metric, p.period),
-        lambda v: overview.build(v.metric_table(p.granularity), v.units, p.metric, p.period, v.weights),
+        # city-level aggregates (balance, ranks, composite scale) take every unit; rows shown are cut to the scope
+        lambda v: overview.build(v.metric_table(p.granularity), v.frames["units"], p.metric, p.period, v.weights),
     )
 
 
@@ -150,7 +151,7 @@ def trend_rows(view: View, metric: str, granularity: str) -> tuple[pd.DataFrame,
     population-weighted, and the verdict on the last year; once per version (the overview's and the wall's)."""
 
     def build(v: View):
-        table, weighted = overview.balance_trend(v.metric_table(granularity), v.units, metric)
+        table, weighted = overview.balance_trend(v.metric_table(granularity), v.frames["units"], metric)
         verdict = overview.verdict_of(table, weighted, yearly=granularity == "year").verdict
         return overview.trend_columns(table, weighted), weighted, verdict
 

@@ -83,7 +83,7 @@ def month_city_value(view: View, metric: str) -> Answer:
     """The city's value of the metric for this month to date."""
     window = _tiles_model(view).windows["month"]
     value = model.metric_values(model.window_counts(view.frames, window))[metric]
-    rows = pd.DataFrame({"code": ["city"], "value": [float(value)], "units": [len(view.units)]})
+    rows = pd.DataFrame({"code": ["city"], "value": [float(value)], "units": [len(view.frames["units"])]})
     return Answer(rows, provenance(view, "month_city_value", period=f"{window.start}..{window.end}",
                                    metrics=(metric,), filters={"metric": metric}))
 
