@@ -6,7 +6,7 @@ import sys
 from bench import export, load, overview, refresh
 
 BENCHMARKS = {
-    "overview": lambda argv: overview.main(),
+    "overview": overview.main,
     "export": export.main,
     "load": load.main,
     "refresh": refresh.main,

@@ -16,6 +16,7 @@ from pathlib import Path
 import flask
 
 from app import create_app
+from bench.overview import signed_client
 from dashboard.settings import Settings
 
 TARGETS = {
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), demo_scale=args.scale, refresh_seconds=0)
         app = create_app(settings)
-        client = app.server.test_client()
+        client = signed_client(app)
         print(f"{'export':<26}{'bytes':>12}{'cold ms':>10}{'warm p50':>10}{'trivial p50':>13}{'ratio':>8}")
         for name, url in TARGETS.items():
             cold, size = timed(client, url)
