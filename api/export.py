@@ -70,39 +70,33 @@ def filename(page: str, code: str | None, panel: str | None, version: int, ext: 
     return "-".join(p for p in parts if p) + f".{ext}"
 
 
-def panel_file(page: str, code: str | None, panel: str, fmt: str):
-    if fmt not in FORMATS:
-        flask.abort(404)
-    try:
-        view, found = answers_for(page, code, panel)
-    except BadInput as exc:
-        return bad_request(exc)
-    except AccessDenied as exc:
-        return flask.jsonify({"error": str(exc)}), 403
-    mimetype, render = FORMATS[fmt]
-    response = flask.Response(render(found[panel]), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename(page, code, panel, view.version, fmt)}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def page_zip(page: str, code: str | None):
-    try:
-        view, found = answers_for(page, code, None)
-    except BadInput as exc:
-        return bad_request(exc)
-    except AccessDenied as exc:
-        return flask.jsonify({"error": str(exc)}), 403
-    name = filename(page, code, None, view.version, "zip")
-    response = flask.Response(export.zip_bytes(name.removesuffix(".zip"), found), mimetype="application/zip")
+def attachment(body: bytes, mimetype: str, name: str) -> flask.Response:
+    """A file download that no shared cache keeps."""
+    response = flask.Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
+def panel_file(page: str, code: str | None, panel: str, fmt: str):
+    if fmt not in FORMATS:
+        flask.abort(404)
+    view, found = answers_for(page, code, panel)
+    mimetype, render = FORMATS[fmt]
+    return attachment(render(found[panel]), mimetype, filename(page, code, panel, view.version, fmt))
+
+
+def page_zip(page: str, code: str | None):
+    view, found = answers_for(page, code, None)
+    name = filename(page, code, None, view.version, "zip")
+    return attachment(export.zip_bytes(name.removesuffix(".zip"), found), "application/zip", name)
+
+
 def blueprint(url_prefix: str) -> flask.Blueprint:
     """The export routes under `url_prefix` (the app's routes prefix + 'export')."""
     bp = flask.Blueprint("export", __name__, url_prefix=url_prefix)
+    bp.register_error_handler(BadInput, bad_request)
+    bp.register_error_handler(AccessDenied, lambda exc: (flask.jsonify({"error": str(exc)}), 403))
     bp.add_url_rule("/<page>/<panel>.<fmt>", view_func=lambda page, panel, fmt: panel_file(page, None, panel, fmt))
     bp.add_url_rule("/district/<code>/<panel>.<fmt>", endpoint="district_panel",
                     view_func=lambda code, panel, fmt: panel_file("district", code, panel, fmt))
