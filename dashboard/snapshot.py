@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -287,6 +288,11 @@ class RedisStore:
             return {"backend": self.backend, "ok": False, "error": str(exc)[:200]}
 
 
+def safe_url(url: str) -> str:
+    """A URL fit for a log line: any password replaced by ***."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 def open_store(redis_url: str | None, redis_prefix: str, data_dir: Path):
     """Redis when a URL is set and it answers; otherwise the local folder store. Redis that does not
     answer at start falls back to an in-process store, and health says so."""
@@ -296,7 +302,8 @@ def open_store(redis_url: str | None, redis_prefix: str, data_dir: Path):
     status = store.health()
     if status["ok"]:
         return store
-    log.error("Redis at %s does not answer (%s); using an in-process store", redis_url, status.get("error"))
+    log.error("Redis at %s does not answer (%s); using an in-process store", safe_url(redis_url),
+              status.get("error"))
     return InProcessStore(note={"fallback_from": "redis", "error": status.get("error")})
 
 
