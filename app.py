@@ -7,6 +7,7 @@ import sys
 
 import flask
 from dash import Dash, no_update, set_props
+from dash.exceptions import DependencyException, InvalidResourceError
 from flask_openapi3 import Info, OpenAPI
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
@@ -114,6 +115,9 @@ def create_app(settings: Settings) -> Dash:
         is_callback = flask.request.path.endswith("_dash-update-component")
         if isinstance(exc, HTTPException) and (exc.code != 400 or not is_callback):
             return exc  # 404, 405, 413 ... keep their status
+        if isinstance(exc, DependencyException | InvalidResourceError):  # a script path Dash does not serve
+            log.warning("no such component file: %s", flask.request.path[:200])
+            return flask.Response("not found", status=404, mimetype="text/plain")
         if is_callback:
             log.warning("malformed callback request: %r", exc)
             return {"error": "malformed callback request"}, 400

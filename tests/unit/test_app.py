@@ -193,3 +193,20 @@ def test_only_the_embedded_demo_says_its_data_is_synthetic(app, make_settings, t
     )
     with as_leader(real):
         assert "synthetic" not in json.dumps(render_page("/", "?lang=en"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/dash/..%2f..%2fapp.py",
+        "/_dash-component-suites/dash/dcc/../../../app.py",
+        "/_dash-component-suites/nope/x.js",
+        "/assets/..%2f..%2fapp.py",
+    ],
+)
+def test_paths_outside_the_served_files_are_404_without_a_traceback(client, path, caplog):
+    response = client.get(path)
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert "import" not in text and "Traceback" not in text
+    assert not [r for r in caplog.records if r.exc_info]
