@@ -12,7 +12,7 @@ import hmac
 import logging
 import secrets
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import flask
 from flask_limiter import Limiter
@@ -67,8 +67,14 @@ def login_page(lang: str, message: str = "", next_path: str = "/", status: int =
 
 
 def safe_next(value: str | None, prefix: str) -> str:
-    """A redirect target inside this app only (never another host)."""
-    if not value or not value.startswith(prefix) or value.startswith("//") or "\\" in value or len(value) > 512:
+    """A redirect target inside this app only (never another host): no control characters or spaces (browsers
+    drop tabs and newlines, so '/\t/evil' would become '//evil'), no scheme, no host, no backslash."""
+    if not value or len(value) > 512 or not value.startswith(prefix) or value.startswith("//") or "\\" in value:
+        return prefix
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+        return prefix
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
         return prefix
     return value
 
@@ -115,7 +121,7 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
             return None
         viewer = rt.users.token_viewer(token[:128], rt.clock.now())
         args = {k: v for k, v in flask.request.args.items() if k != "token"}
-        target = flask.request.path + ("?" + urlencode(args) if args else "")
+        target = safe_next(quote(flask.request.path) + ("?" + urlencode(args) if args else ""), prefix)
         if viewer is None:
             audit(rt, "?", "token_refused", flask.request.path)
             flask.session.clear()

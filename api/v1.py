@@ -31,6 +31,7 @@ from dashboard.answers import quality as quality_answers
 from dashboard.errors import BadInput
 from dashboard.metrics import CATALOGUE, OVERVIEW_METRICS
 from dashboard.quality import REASONS, all_reasons
+from dashboard.view import Scope
 
 TAG = Tag(name="aggregates", description="One Screen's aggregates, as the pages show them")
 CHUNK_ROWS = 2_000
@@ -173,7 +174,7 @@ def _json_value(value):
 def respond(answer: Answer, fmt: str):
     """An answer as a streamed JSON or CSV response with the snapshot version as its ETag (304 on a repeat)."""
     prov = answer.provenance
-    etag = str(prov.version)
+    etag = f"{prov.version}-{scope_key(prov.scope)}"  # the version, and whose rows: never a 304 across scopes
     if flask.request.if_none_match.contains(etag):
         response = flask.Response(status=304)
         response.set_etag(etag)
@@ -201,6 +202,10 @@ def respond(answer: Answer, fmt: str):
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Vary"] = "Cookie, Authorization"
     return response
+
+
+def scope_key(units) -> str:
+    return Scope(frozenset(units)).key[:8]
 
 
 def view_or_503():

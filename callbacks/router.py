@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State
 
-from callbacks.context import current_view, page_lang, prefix, runtime
+from callbacks.context import current_view, decision, page_lang, prefix, runtime
 from callbacks.overview import plain
 from callbacks.registry import page_callback
 from callbacks.wall import wall_page
@@ -65,7 +65,7 @@ def render_page(pathname, search):
     if route.page == "wall":
         return wall_page(search)  # full screen, no light header; its query (playlist, dwell) shapes it
     view = current_view()
-    visible = view.scope.units if view is not None else frozenset(rt.city.codes)
+    visible = decision().units  # before the first snapshot too: only the viewer's units
     known = route.page != "not_found" and (route.page != "district" or route.code in visible)
     if view is None or not known:
         return plain(build_page(rt, view, route, lang, base, shown=shorten(str(pathname), 80)))

@@ -288,3 +288,28 @@ def test_the_demo_prints_one_account_per_role_and_a_deployment_has_none(make_set
                                     reviews_url=url.replace("services", "reviews"),
                                     indicators_url=url.replace("services", "indicators")))
     assert real.server.extensions["onescreen"].users.list() == []
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/",
+                                    "/\n/evil.example", "/ /evil.example"])
+def test_login_never_redirects_to_another_host(app, rt, target):
+    from urllib.parse import quote
+
+    if rt.users.get("redir") is None:
+        rt.users.add("redir", "leader", TEST_PASSWORD)
+    client = app.server.test_client()
+    page = client.get(f"/login?next={quote(target, safe='')}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    response = client.post(f"/login?next={quote(target, safe='')}",
+                           data={"username": "redir", "password": TEST_PASSWORD, "csrf": csrf},
+                           environ_base={"REMOTE_ADDR": f"10.8.{len(target)}.{ord(target[1])}"})  # own rate limit
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_a_token_exchange_never_redirects_to_another_host(app, rt):
+    token = rt.users.create_token("redirect-check", [], days=1, now=rt.clock.now())
+    response = app.server.test_client().get(f"/%09/evil.example?token={token}")
+    location = response.headers.get("Location", "")
+    assert response.status_code == 303 and location.startswith("/") and not location.startswith("//")
+    assert not any(ord(ch) < 0x21 for ch in location)  # a tab or newline a browser would drop into '//evil'
+    assert "token=" not in location
