@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: run test test-moved-clock test-unit lint bench system-deps boundaries clean
+.PHONY: run serve test test-moved-clock test-unit lint bench system-deps boundaries clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
@@ -22,6 +22,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.python-ok
 
 run: $(VENV)/.installed-run
 	$(PY) app.py
+
+# Production serving on one host: gunicorn workers that only serve, and one refresher beside them.
+REFRESH_SECONDS ?= 300
+serve: $(VENV)/.installed-run
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) -m dashboard refresh --every $(REFRESH_SECONDS) & \
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:wsgi()'
 
 system-deps:
 	@bash tools/ensure_system_deps.sh

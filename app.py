@@ -57,9 +57,10 @@ def _not_found_response(rt: Runtime, path: str):
     return flask.Response(body, status=404, mimetype="text/html")
 
 
-def create_app(settings: Settings) -> Dash:
-    """The Dash app for these settings; all state lives on the returned app."""
-    rt = build_runtime(settings)
+def create_app(settings: Settings, *, worker: bool = False) -> Dash:
+    """The Dash app for these settings; all state lives on the returned app. A gunicorn worker (`worker=True`)
+    never refreshes, never prepares demo data and starts no refresh thread."""
+    rt = build_runtime(settings, worker=worker)
     server = OpenAPI(
         __name__,
         info=Info(title="One Screen aggregates API", version="1"),
@@ -135,7 +136,7 @@ def create_app(settings: Settings) -> Dash:
                 return _not_found_response(rt, path)
         return None
 
-    if settings.refresh_seconds:
+    if settings.refresh_seconds and not worker:
         rt.start_scheduler()
     return app
 
@@ -161,8 +162,8 @@ def content_security_policy(app: Dash, frame_ancestors: str) -> str:
 
 
 def wsgi():
-    """WSGI entry for gunicorn: `gunicorn 'app:wsgi()'`."""
-    return create_app(load_settings()).server
+    """WSGI entry for gunicorn (`make serve`, gunicorn.conf.py): a worker that serves and never refreshes."""
+    return create_app(load_settings(), worker=True).server
 
 
 def main() -> int:

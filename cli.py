@@ -49,7 +49,7 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def cmd_refresh(args) -> int:
+def refresh_once(args) -> int:
     """Refresh the snapshot the server reads (the data folder's store, or Redis) and say what happened."""
     import time
 
@@ -83,6 +83,25 @@ def cmd_refresh(args) -> int:
     print(f"published version {version} ({meta['kind']}, {meta['duration_s']} s, store {store.backend})")
     return 0
 
+
+
+def cmd_refresh(args) -> int:
+    """One refresh, or with --every a refresh every SECONDS until stopped (one refresher for every worker)."""
+    import time
+
+    if not args.every:
+        return refresh_once(args)
+    if args.every < 1:
+        print("--every needs at least 1 second", file=sys.stderr)
+        return 2
+    try:
+        while True:
+            started = time.monotonic()
+            refresh_once(args)
+            args.full = False  # only the first round may be full
+            time.sleep(max(0.0, args.every - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        return 0
 
 def cmd_check(args) -> int:
     """Print bad-row counts per source and reason, and the first rows of the listing."""
@@ -190,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--bad-share", type=float, help="share of bad rows (default ONESCREEN_DEMO_BAD_SHARE)")
     refresh = sub.add_parser("refresh", help="aggregate the sources and publish a new snapshot")
     refresh.add_argument("--full", action="store_true", help="re-aggregate everything, not just recent rows")
+    refresh.add_argument("--every", type=int, metavar="SECONDS",
+                         help="keep refreshing every SECONDS (the one refresher beside gunicorn workers)")
     check = sub.add_parser("check", help="count bad source rows per source and reason and list some")
     check.add_argument("--limit", type=int, default=20, help="rows of the listing to print")
     users = sub.add_parser("users", help="manage users: add, list, disable, enable, set-role, grant, revoke, password")

@@ -70,18 +70,27 @@ def demo_accounts(settings: Settings, users: UserStore, city: City) -> None:
           + "\n".join(lines), file=sys.stderr)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """City, boundaries, sources, snapshot store and users named by the settings, with a first snapshot."""
+def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
+    """City, boundaries, sources, snapshot store and users named by the settings. A single-process server
+    (`worker=False`) also prepares the embedded demo and makes a first snapshot; a web worker under gunicorn does
+    neither (gunicorn.conf.py prepares once, before the workers start, and one refresher publishes)."""
     city = load_city(settings.city)
     geojson = load_boundaries(city)
-    found = sources(settings, city, prepare=True)
+    found = sources(settings, city, prepare=not worker)
     snapshots = store(settings)
     users = UserStore(settings.users_database())
-    demo_accounts(settings, users, city)
+    if not worker:
+        demo_accounts(settings, users, city)
     runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots), users=users)
-    if snapshots.current_version() is None:
+    if not worker and snapshots.current_version() is None:
         runtime.refresh_now()
     return runtime
+
+
+def prepare(settings: Settings) -> None:
+    """Before web workers start: the embedded demo's data, accounts, signing key and a first snapshot, once."""
+    build_runtime(settings).sources.dispose()
+    secret_key(settings)
 
 
 def _startup_errors() -> tuple[type[Exception], ...]:
