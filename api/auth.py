@@ -11,12 +11,16 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import threading
+from collections import Counter, defaultdict
 from datetime import timedelta
+from typing import ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits.storage import MemoryStorage
 from markupsafe import escape
 
 from dashboard.access import AccessDenied, require
@@ -31,6 +35,32 @@ PUBLIC_PREFIXES = ("_dash-component-suites/", "_dash-layout", "_dash-dependencie
                    "boundaries.geojson", "health", "login", "logout", "_reload-hash")
 LOGIN_LIMIT = "10 per minute"  # login attempts per client address
 DATA_PREFIXES = {"_dash-update-component": "view", "export/": "export", "api/v1/": "api"}
+
+
+class LocalLimitStorage(MemoryStorage):
+    """limits' in-process storage with its expiry timers as daemon threads. The library's own timers are not
+    daemon threads, and a timed wait the process clock misreads (under faketime) kept the process from exiting.
+    Used when no Redis is set; with Redis the counts live there."""
+
+    STORAGE_SCHEME: ClassVar[list[str]] = ["onescreen-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        self.storage = Counter()
+        self.locks = defaultdict(threading.RLock)
+        self.expirations = {}
+        self.events = {}
+        self.timer = self._daemon_timer()
+        super(MemoryStorage, self).__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def _daemon_timer(self) -> threading.Timer:
+        timer = threading.Timer(0.01, self._MemoryStorage__expire_events)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the parent's private hook, by its mangled name
+        if not self.timer.is_alive():
+            self.timer = self._daemon_timer()
 
 
 def client_address() -> str:
@@ -178,7 +208,7 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
     limiter = Limiter(
         get_remote_address,
         app=server,
-        storage_uri=settings.redis_url or "memory://",  # with Redis, every worker and host shares the counts
+        storage_uri=settings.redis_url or "onescreen-memory://",  # with Redis, every worker and host shares the counts
         key_prefix=f"{settings.redis_prefix}:limits",
         default_limits=[],
         headers_enabled=True,

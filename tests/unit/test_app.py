@@ -12,15 +12,16 @@ from app import create_app
 from callbacks.overview import update_overview
 from callbacks.router import render_page
 from dashboard.errors import BadInput
-from tests.conftest import as_leader, sign_in
+from tests.conftest import as_leader, fixed_settings, sign_in
 from tests.figdata import values
 
 CSRF = {"X-CSRFToken": "test-csrf-token"}  # the cookie sign_in sets
 
 
-@pytest.fixture
-def app(make_settings):
-    return create_app(make_settings())
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """One app for the module: no test here changes its data."""
+    return create_app(fixed_settings(data_dir=tmp_path_factory.mktemp("data"), demo_scale=2_000, refresh_seconds=0))
 
 
 @pytest.fixture
