@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
 
 import flask
 from dash import Dash, no_update, set_props
@@ -20,14 +22,17 @@ from callbacks.registry import register_all
 from dashboard.access import AccessDenied
 from dashboard.errors import BadInput
 from dashboard.i18n import t
+from dashboard.logs import configure_logging, redact, secrets_of
 from dashboard.routes import parse_route
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings, load_settings
+from dashboard.view import as_of_time
 from layouts import ids
 from layouts.shell import root_layout
 from wiring import STARTUP_ERRORS, build_runtime, secret_key
 
 log = logging.getLogger("onescreen")
+request_log = logging.getLogger("onescreen.request")
 
 # Largest request body the server reads (a callback posts a few small inputs; the browser's largest is well
 # under 10 KB); a larger one gets HTTP 413 before it is read.
@@ -99,15 +104,31 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
 
     @server.get(app.config.routes_pathname_prefix + "health", doc_ui=False)
     def health():
-        snap = rt.reader.get()
-        return {
-            "store": rt.store.health(),
-            "version": snap.version if snap else None,
-            "as_of": snap.as_of if snap else None,
-            "refresh": {k: snap.meta.get(k) for k in ("kind", "duration_s", "cutoff")} if snap else None,
-            "last_failure": rt.store.last_failure(),
-            "sources": rt.sources.ping(),
-        }
+        answer = json.loads(redact(json.dumps(health_answer(rt)), secrets_of(rt.settings)))
+        return flask.jsonify(answer), 503 if answer["status"] == "starting" else 200
+
+    @server.before_request
+    def start_timer():
+        flask.g.started = time.perf_counter()
+
+    @server.after_request
+    def log_request(response: flask.Response):
+        started = flask.g.get("started")
+        viewer = flask.g.get("viewer")
+        request_log.info(
+            "%s %s %s", flask.request.method, flask.request.path[:300], response.status_code,
+            extra={
+                "event": "request",
+                "method": flask.request.method,
+                "path": flask.request.path[:300],
+                "query": flask.request.query_string[:300].decode("latin-1"),  # tokens are redacted by the formatter
+                "status": response.status_code,
+                "ms": round(1000 * (time.perf_counter() - started), 2) if started else None,
+                "bytes": response.content_length,
+                "user": viewer.name if viewer is not None else None,
+            },
+        )
+        return response
 
     @server.errorhandler(Exception)
     def malformed_callback(exc):
@@ -141,6 +162,40 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
     return app
 
 
+def health_answer(rt: Runtime) -> dict:
+    """What /health says, cheaply (the pinned copy in memory, one store ping, source pings cached a few seconds):
+    `status` ok | degraded (serving memory while the store is down, a source down, or the last refresh failed) |
+    starting (no snapshot yet: 503); the snapshot's version, as_of and age; the store and where pages' data comes
+    from; each source; the last refresh's result. Never a URL, a password or a row."""
+    snap = rt.reader.get()
+    reader = rt.reader.status()
+    store = rt.store.health()
+    try:
+        failure = rt.store.last_failure()
+    except Exception:  # noqa: BLE001 - the store is down; health reports, never raises
+        failure = None
+    sources = rt.source_status()
+    age = None
+    if snap is not None:
+        age = round((rt.clock.now() - as_of_time(snap)).total_seconds())
+    last = None
+    if snap is not None:
+        last = {"result": "published", "version": snap.version, "at": snap.meta.get("checked_at"),
+                **{k: snap.meta.get(k) for k in ("kind", "duration_s", "cutoff", "bad_rows")}}
+    degraded = reader["serving"] == "memory" or not store.get("ok") or failure is not None or any(
+        not s["ok"] for s in sources.values())
+    status = "starting" if snap is None else "degraded" if degraded else "ok"
+    return {
+        "status": status,
+        "version": snap.version if snap else None,
+        "as_of": snap.as_of if snap else None,
+        "age_seconds": age,
+        "store": {**store, **reader},
+        "sources": sources,
+        "last_refresh": {"published": last, "failure": failure},
+    }
+
+
 def content_security_policy(app: Dash, frame_ancestors: str) -> str:
     """No origin but this server's: Dash's inline scripts by their hashes; 'unsafe-eval' because plotly's map and
     AG Grid's value formatters compile functions; blob: for the map's web workers."""
@@ -163,14 +218,16 @@ def content_security_policy(app: Dash, frame_ancestors: str) -> str:
 
 def wsgi():
     """WSGI entry for gunicorn (`make serve`, gunicorn.conf.py): a worker that serves and never refreshes."""
-    return create_app(load_settings(), worker=True).server
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings, worker=True).server
 
 
 def main() -> int:
     """Serve with the settings from the environment; a bad setting stops with a message."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
+        configure_logging(settings)
         app = create_app(settings)
     except STARTUP_ERRORS as exc:
         print(exc, file=sys.stderr)

@@ -50,7 +50,14 @@ def cmd_demo(args) -> int:
 
 
 def refresh_once(args) -> int:
-    """Refresh the snapshot the server reads (the data folder's store, or Redis) and say what happened."""
+    """Refresh the snapshot the server reads (the data folder's store, or Redis) and say what happened: exit 0
+    when a version was published, 1 when not (a source failed, or another refresh is running)."""
+    code, _failed = _refresh_round(args)
+    return code
+
+
+def _refresh_round(args) -> tuple[int, bool]:
+    """One refresh: (exit code, whether it failed). Another refresher holding the lock is not a failure."""
     import time
 
     from dashboard.refresh import refresh
@@ -63,45 +70,56 @@ def refresh_once(args) -> int:
     def step(label: str) -> None:
         print(f"  {time.perf_counter() - started:7.2f}s  {label}", file=sys.stderr, flush=True)
 
-    version = refresh(
-        sources,
-        store,
-        city,
-        settings.clock().now(),
-        rectification_days=settings.rectification_days,
-        late_hours=settings.late_window_hours,
-        full=args.full,
-        progress=step,
-    )
-    sources.dispose()
+    try:
+        version = refresh(
+            sources,
+            store,
+            city,
+            settings.clock().now(),
+            rectification_days=settings.rectification_days,
+            late_hours=settings.late_window_hours,
+            full=args.full,
+            progress=step,
+        )
+    finally:
+        sources.dispose()
     if version is None:
         failure = store.last_failure()
         reason = failure["reason"] if failure else "another refresh is running"
         print(f"refresh did not publish: {reason}", file=sys.stderr)
-        return 1
+        return 1, failure is not None
     meta = store.current().meta
-    print(f"published version {version} ({meta['kind']}, {meta['duration_s']} s, store {store.backend})")
-    return 0
-
+    print(f"published version {version} ({meta['kind']}, {meta['duration_s']} s, store {store.backend})", flush=True)
+    return 0, False
 
 
 def cmd_refresh(args) -> int:
-    """One refresh, or with --every a refresh every SECONDS until stopped (one refresher for every worker)."""
+    """One refresh, or with --every a refresh every SECONDS until stopped (the one refresher beside every web
+    worker). A failed round (a source or the store down) is retried with backoff; the loop never exits on one."""
     import time
+
+    from dashboard.logs import configure_logging
+    from dashboard.refresh import run_every
 
     if not args.every:
         return refresh_once(args)
     if args.every < 1:
         print("--every needs at least 1 second", file=sys.stderr)
         return 2
+    settings, _city = wiring.settings_and_city()
+    configure_logging(settings)
+
+    def step() -> bool:
+        _code, failed = _refresh_round(args)
+        args.full = False  # only the first round may be full
+        return not failed
+
     try:
-        while True:
-            started = time.monotonic()
-            refresh_once(args)
-            args.full = False  # only the first round may be full
-            time.sleep(max(0.0, args.every - (time.monotonic() - started)))
+        run_every(step, args.every, lambda seconds: time.sleep(seconds) or False)
     except KeyboardInterrupt:
         return 0
+    return 0
+
 
 def cmd_check(args) -> int:
     """Print bad-row counts per source and reason, and the first rows of the listing."""

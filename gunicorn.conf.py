@@ -3,6 +3,7 @@
 
 import os
 
+from dashboard.logs import gunicorn_logconfig
 from dashboard.settings import load_settings
 
 _settings = load_settings()
@@ -13,8 +14,11 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
-accesslog = "-"
+# No gunicorn access log: its line would carry the query string (a wall's ?token=). The app logs each request as
+# a JSON line with secrets taken out (dashboard/logs.py); gunicorn's own messages use the same JSON lines.
+accesslog = None
 errorlog = "-"
+logconfig_dict = gunicorn_logconfig(_settings)
 # Requests are small: a callback posts a few inputs (the app refuses bodies over 256 KB itself).
 limit_request_line = 8190
 limit_request_fields = 100

@@ -15,6 +15,11 @@ from dashboard.sources import SourceError, Sources
 
 log = logging.getLogger(__name__)
 
+# After a failed refresh, the next try comes after RETRY_FIRST_SECONDS (or the interval, if shorter), doubling
+# with each further failure up to the larger of the interval and RETRY_MAX_SECONDS.
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 300.0
+
 # Bad rows kept in a snapshot for the data-quality listing, per table and reason.
 QUALITY_SAMPLE_PER_REASON = 100
 
@@ -215,7 +220,8 @@ def refresh(
         try:
             fresh = aggregate(sources, city.codes, now, cutoff, rectification_days, progress)
         except SourceError as exc:
-            log.warning("refresh failed, keeping the last good snapshot: %s", exc)
+            log.warning("refresh failed, keeping the last good snapshot: %s", exc,
+                        extra={"event": "refresh_failed", "reason": str(exc)[:300]})
             store.record_failure(str(exc), now.isoformat(sep=" "))
             return None
         frames = build_snapshot_frames(fresh, previous.frames if usable else None, cutoff)
@@ -228,4 +234,39 @@ def refresh(
             "bad_rows": int(frames["quality_counts"]["rows"].sum()),
             "checked_at": now.isoformat(sep=" "),
         }
-        return store.publish(frames, as_of=now.isoformat(sep=" "), meta=meta)
+        version = store.publish(frames, as_of=now.isoformat(sep=" "), meta=meta)
+        log.info("published version %s (%s, %.2f s)", version, meta["kind"], meta["duration_s"],
+                 extra={"event": "refresh_published", "version": version, "kind": meta["kind"],
+                        "duration_s": meta["duration_s"], "bad_rows": meta["bad_rows"]})
+        return version
+
+
+def retry_delay(every: float, failures: int) -> float:
+    """Seconds to wait before the next try after `failures` failures in a row (0: the normal interval)."""
+    if failures <= 0:
+        return every
+    first = min(every, RETRY_FIRST_SECONDS)
+    return min(max(every, RETRY_MAX_SECONDS), first * 2 ** (failures - 1))
+
+
+def run_every(step: Callable[[], bool], every: float, wait: Callable[[float], bool]) -> None:
+    """Call `step` every `every` seconds until `wait(seconds)` returns True (stop). A step that returns False or
+    raises is a failure: the next try comes sooner, then later and later (retry_delay), and the first success
+    returns to the normal interval. The loop itself never dies of a failed step."""
+    failures = 0
+    while True:
+        started = time.monotonic()
+        try:
+            ok = step()
+        except Exception as exc:
+            log.error("refresh round failed: %s", exc, exc_info=True, extra={"event": "refresh_failed"})
+            ok = False
+        failures = 0 if ok else failures + 1
+        if ok:
+            delay = max(0.0, every - (time.monotonic() - started))
+        else:
+            delay = retry_delay(every, failures)
+            log.warning("refresh will retry in %.0f s (failure %d in a row)", delay, failures,
+                        extra={"event": "refresh_retry", "retry_in_s": delay, "failures": failures})
+        if wait(delay):
+            return

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from dashboard.access import Decision, Viewer, decide, require
 from dashboard.clock import Clock
-from dashboard.refresh import refresh
+from dashboard.refresh import refresh, run_every
 from dashboard.regions import City, areas, bounds, map_view
 from dashboard.settings import Settings
 from dashboard.snapshot import SnapshotReader
@@ -17,6 +18,9 @@ from dashboard.sources import Sources
 from dashboard.view import AnswerCache, Scope, View
 
 log = logging.getLogger(__name__)
+
+# /health pings the sources at most this often (a load balancer may ask every second).
+SOURCE_PING_SECONDS = 5.0
 
 # Answers kept per snapshot version (models, metric tables, rendered panels): enough for every page a team views.
 MEMO_ENTRIES = 512
@@ -36,6 +40,7 @@ class Runtime:
     users: object = None  # dashboard.users.UserStore
     geojson_url: str = "/boundaries.geojson"
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _pinged: tuple | None = field(default=None, repr=False)
     answers: AnswerCache = field(default_factory=lambda: AnswerCache(MEMO_ENTRIES), repr=False)
 
     def __post_init__(self):
@@ -78,6 +83,15 @@ class Runtime:
             timezone=self.settings.timezone,
         )
 
+    def source_status(self) -> dict[str, dict]:
+        """Whether each source answers: {name: {ok, error}}, pinged at most every SOURCE_PING_SECONDS."""
+        cached = self._pinged
+        if cached is not None and time.monotonic() - cached[0] < SOURCE_PING_SECONDS:
+            return cached[1]
+        status = {name: {"ok": error is None, "error": error} for name, error in self.sources.ping().items()}
+        self._pinged = (time.monotonic(), status)
+        return status
+
     def refresh_now(self, full: bool = False) -> int | None:
         """Refresh the snapshot from the sources with this runtime's settings."""
         return refresh(
@@ -91,14 +105,15 @@ class Runtime:
         )
 
     def start_scheduler(self) -> threading.Thread:
-        """Refresh every `refresh_seconds` in a daemon thread until stop_scheduler()."""
+        """Refresh every `refresh_seconds` in a daemon thread until stop_scheduler(); after a failure, retry with
+        backoff (dashboard.refresh.run_every)."""
+
+        def step() -> bool:
+            return self.refresh_now() is not None or self.store.last_failure() is None
 
         def loop() -> None:
-            while not self._stop.wait(self.settings.refresh_seconds):
-                try:
-                    self.refresh_now()
-                except Exception:
-                    log.exception("scheduled refresh failed")
+            if not self._stop.wait(self.settings.refresh_seconds):
+                run_every(step, self.settings.refresh_seconds, self._stop.wait)
 
         thread = threading.Thread(target=loop, name="onescreen-refresh", daemon=True)
         thread.start()

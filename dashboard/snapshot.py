@@ -3,7 +3,10 @@
 Three stores share one interface:
 - LocalStore: files in the data folder (the embedded default), shared by the server and the CLI.
 - RedisStore: Redis (ONESCREEN_REDIS_URL), shared by every worker and host.
-- InProcessStore: memory of one process (tests, and the fallback when Redis does not answer at start).
+- InProcessStore: memory of one process (tests).
+
+A worker reads through a SnapshotReader, which keeps the last snapshot it read: while the store does not answer
+it serves that copy (and says so in /health), and it reads the store again when it answers.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,12 @@ RETIRED_TTL_SECONDS = 600
 # How long a refresher may hold the Redis lock before another may take over (a crashed refresher).
 LOCK_TTL_SECONDS = 1800
 LOCAL_VERSIONS_KEPT = 3
+# While the store does not answer, a reader tries it again at most this often (requests meanwhile get the copy
+# in memory at once instead of each waiting for a connection timeout).
+STORE_RETRY_SECONDS = 1.0
+# Redis timeouts: a request never waits long on a Redis that has gone away.
+REDIS_CONNECT_TIMEOUT_SECONDS = 1.0
+REDIS_SOCKET_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -208,8 +218,17 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "onescreen"):
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS
+        )
         self.prefix = prefix
+        # Versions only grow, even across a Redis that restarted empty: a missing counter starts at the publish
+        # time in seconds, above any version published before (one publish per second at most is far above
+        # what a refresh can do). A repeated version would let a cached answer or an ETag outlive its data.
+        self._next_version = self.client.register_script(
+            "if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end "
+            "return redis.call('INCR', KEYS[1])"
+        )
 
     def _key(self, *parts) -> str:
         return ":".join((self.prefix, *map(str, parts)))
@@ -218,7 +237,7 @@ class RedisStore:
         """Write a new version, then switch 'current' to it and retire the old one in one transaction."""
         from redis.exceptions import WatchError
 
-        version = int(self.client.incr(self._key("version_counter")))
+        version = int(self._next_version(keys=[self._key("version_counter")], args=[_seconds(as_of)]))
         key = self._key("snap", version)
         mapping = {f"frame:{name}": encode_frame(df) for name, df in frames.items()}
         mapping["meta"] = json.dumps({"as_of": as_of, **(meta or {})})
@@ -288,46 +307,78 @@ class RedisStore:
             return {"backend": self.backend, "ok": False, "error": str(exc)[:200]}
 
 
+def _seconds(as_of: str) -> int:
+    """A publish time stamp as whole seconds since the epoch (0 if it is not a time)."""
+    from datetime import datetime
+
+    try:
+        return int(datetime.fromisoformat(as_of).timestamp())
+    except ValueError:
+        return 0
+
+
 def safe_url(url: str) -> str:
     """A URL fit for a log line: any password replaced by ***."""
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def open_store(redis_url: str | None, redis_prefix: str, data_dir: Path):
-    """Redis when a URL is set and it answers; otherwise the local folder store. Redis that does not
-    answer at start falls back to an in-process store, and health says so."""
+    """Redis when a URL is set, otherwise the local folder store. A Redis that does not answer at start is still
+    the store: readers serve what they hold (nothing yet) and try again, so that every worker and host converges
+    on Redis's one version when it answers, instead of each publishing versions of its own."""
     if not redis_url:
         return LocalStore(Path(data_dir) / "snapshots")
     store = RedisStore(redis_url, redis_prefix)
     status = store.health()
-    if status["ok"]:
-        return store
-    log.error("Redis at %s does not answer (%s); using an in-process store", safe_url(redis_url),
-              status.get("error"))
-    return InProcessStore(note={"fallback_from": "redis", "error": status.get("error")})
+    if not status["ok"]:
+        log.error("Redis at %s does not answer (%s); serving what is in memory and trying again",
+                  safe_url(redis_url), status.get("error"))
+    return store
 
 
 class SnapshotReader:
-    """What a worker holds: the current snapshot's frames, re-read only when the version changes."""
+    """What a worker holds: the current snapshot's frames, re-read only when the version changes, and kept while
+    the store does not answer."""
 
-    def __init__(self, store):
+    def __init__(self, store, retry_seconds: float = STORE_RETRY_SECONDS):
         self.store = store
+        self.retry_seconds = retry_seconds
         self._snap: Snapshot | None = None
         self._lock = threading.Lock()
+        self._error: str | None = None
+        self._retry_at = 0.0  # time.monotonic() before which a failed store is not asked again
 
     def get(self) -> Snapshot | None:
-        """The current snapshot, from memory unless a newer version was published."""
+        """The current snapshot, from memory unless a newer version was published (or the store is down)."""
+        if self._error is not None and time.monotonic() < self._retry_at:
+            return self._snap
         try:
             version = self.store.current_version()
+            snap = self._snap
+            if snap is None or snap.version != version:
+                with self._lock:
+                    if self._snap is None or self._snap.version != version:
+                        fresh = self.store.current()
+                        if fresh is not None:
+                            self._snap = fresh
         except Exception as exc:  # noqa: BLE001 - a store outage must not break pages: serve what we hold
-            log.warning("snapshot store unreachable, serving version in memory: %s", exc)
+            self._failed(exc)
             return self._snap
-        snap = self._snap
-        if snap is not None and snap.version == version:
-            return snap
-        with self._lock:
-            if self._snap is None or self._snap.version != version:
-                fresh = self.store.current()
-                if fresh is not None:
-                    self._snap = fresh
-            return self._snap
+        if self._error is not None:
+            log.warning("snapshot store answers again; version %s", version)
+            self._error = None
+        return self._snap
+
+    def _failed(self, exc: Exception) -> None:
+        if self._error is None:
+            held = self._snap.version if self._snap else None
+            log.warning("snapshot store unreachable, serving version %s from memory: %s", held, exc)
+        self._error = str(exc)[:200] or type(exc).__name__
+        self._retry_at = time.monotonic() + self.retry_seconds
+
+    def status(self) -> dict:
+        """Where pages' data comes from now: the store, or this process's memory while the store is down."""
+        held = self._snap.version if self._snap else None
+        if self._error is None:
+            return {"serving": "store", "version_in_memory": held}
+        return {"serving": "memory", "version_in_memory": held, "store_error": self._error}

@@ -25,7 +25,8 @@ def test_overview_map_reconciles_with_the_database(db_url, city, make_settings):
     client = app.server.test_client()
     sign_in(client, app, "leader")
     health = client.get("/health").get_json()
-    assert health["version"] == 1 and health["sources"] == {"services": None, "reviews": None, "indicators": None}
+    ok = {"ok": True, "error": None}
+    assert health["version"] == 1 and health["sources"] == {"services": ok, "reviews": ok, "indicators": ok}
     assert client.get("/district/230112").status_code == 200
 
     with as_leader(app):
@@ -50,5 +51,6 @@ def test_overview_map_reconciles_with_the_database(db_url, city, make_settings):
 def test_app_publishes_to_redis(redis_url, redis_prefix, make_settings):
     app = create_app(make_settings(redis_url=redis_url, redis_prefix=redis_prefix))
     health = app.server.test_client().get("/health").get_json()
-    assert health["store"] == {"backend": "redis", "ok": True}
+    expected = {"backend": "redis", "ok": True, "serving": "store", "version_in_memory": health["version"]}
+    assert health["store"] == expected
     assert health["version"] >= 1

@@ -63,11 +63,14 @@ def test_index_loads_nothing_from_outside(client):
 
 
 def test_health_reports_store_snapshot_and_sources(client):
-    body = client.get("/health").get_json()
-    assert body["store"]["backend"] == "local" and body["store"]["ok"]
-    assert body["last_failure"] is None and body["refresh"]["kind"] == "full"
-    assert body["version"] == 1 and body["as_of"]
-    assert body["sources"] == {"services": None, "reviews": None, "indicators": None}
+    response = client.get("/health")
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "ok"
+    assert body["store"]["backend"] == "local" and body["store"]["ok"] and body["store"]["serving"] == "store"
+    assert body["last_refresh"]["failure"] is None and body["last_refresh"]["published"]["kind"] == "full"
+    assert body["version"] == 1 and body["as_of"] and body["age_seconds"] == 0  # refreshed at the fixed clock
+    ok = {"ok": True, "error": None}
+    assert body["sources"] == {"services": ok, "reviews": ok, "indicators": ok}
 
 
 def test_boundaries_asset_is_served(client):
