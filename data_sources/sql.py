@@ -40,7 +40,8 @@ class SqlSources(Sources):
             url = make_url(self.urls[source])
             # PostgreSQL's JIT compiles each large aggregate statement anew: about 1 s per refresh statement
             # at 10M rows, more than it saves (docs/benchmarks.md).
-            args = {"options": "-c jit=off"} if url.get_backend_name() == "postgresql" else {}
+            # A source that has gone away answers "unreachable" within seconds, not after the OS's TCP timeout.
+            args = {"options": "-c jit=off", "connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
             self._engines[source] = create_engine(url, pool_pre_ping=True, connect_args=args)
         return self._engines[source]
 
