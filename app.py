@@ -90,6 +90,11 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
     rt.geojson_url = app.config.requests_pathname_prefix + "boundaries.geojson"
 
     server.config["ONESCREEN_CSP"] = content_security_policy(app, settings.frame_ancestors)
+
+    @server.before_request
+    def start_timer():  # first of the request hooks, so that the logged time covers the access checks too
+        flask.g.started = time.perf_counter()
+
     auth.install(server, rt, app.config.routes_pathname_prefix, secret_key(settings))
     server.register_blueprint(export_routes(app.config.routes_pathname_prefix + "export"))
     server.register_api(api_v1.blueprint(app.config.routes_pathname_prefix + "api/v1"))
@@ -106,10 +111,6 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
     def health():
         answer = json.loads(redact(json.dumps(health_answer(rt)), secrets_of(rt.settings)))
         return flask.jsonify(answer), 503 if answer["status"] == "starting" else 200
-
-    @server.before_request
-    def start_timer():
-        flask.g.started = time.perf_counter()
 
     @server.after_request
     def log_request(response: flask.Response):
@@ -159,6 +160,7 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
 
     if settings.refresh_seconds and not worker:
         rt.start_scheduler()
+    rt.reader.get()  # hold the current snapshot from the start: a store outage before the first request still serves
     return app
 
 

@@ -56,8 +56,9 @@ def refresh_once(args) -> int:
     return code
 
 
-def _refresh_round(args) -> tuple[int, bool]:
-    """One refresh: (exit code, whether it failed). Another refresher holding the lock is not a failure."""
+def _refresh_round(args, quiet: bool = False) -> tuple[int, bool]:
+    """One refresh: (exit code, whether it failed). Another refresher holding the lock is not a failure. `quiet`:
+    no progress or summary lines (the refresher's JSON log lines say it)."""
     import time
 
     from dashboard.refresh import refresh
@@ -68,7 +69,8 @@ def _refresh_round(args) -> tuple[int, bool]:
     started = time.perf_counter()
 
     def step(label: str) -> None:
-        print(f"  {time.perf_counter() - started:7.2f}s  {label}", file=sys.stderr, flush=True)
+        if not quiet:
+            print(f"  {time.perf_counter() - started:7.2f}s  {label}", file=sys.stderr, flush=True)
 
     try:
         version = refresh(
@@ -86,8 +88,11 @@ def _refresh_round(args) -> tuple[int, bool]:
     if version is None:
         failure = store.last_failure()
         reason = failure["reason"] if failure else "another refresh is running"
-        print(f"refresh did not publish: {reason}", file=sys.stderr)
+        if not quiet:
+            print(f"refresh did not publish: {reason}", file=sys.stderr)
         return 1, failure is not None
+    if quiet:
+        return 0, False
     meta = store.current().meta
     print(f"published version {version} ({meta['kind']}, {meta['duration_s']} s, store {store.backend})", flush=True)
     return 0, False
@@ -110,7 +115,7 @@ def cmd_refresh(args) -> int:
     configure_logging(settings)
 
     def step() -> bool:
-        _code, failed = _refresh_round(args)
+        _code, failed = _refresh_round(args, quiet=True)
         args.full = False  # only the first round may be full
         return not failed
 

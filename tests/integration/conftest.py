@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from data_sources.demo import run_demo
+from data_sources.sql import SqlSources
 from tests.conftest import TEST_URLS, server_url
 
 
@@ -78,3 +81,16 @@ def redis_prefix(redis_url):
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def postgres_demo(city):
+    """A scratch PostgreSQL database with demo data; yields its URL."""
+    url, drop = _scratch_database(require("postgresql"), '"')
+    url = url.render_as_string(hide_password=False)
+    prep = SqlSources({"services": url, "reviews": url, "indicators": url})
+    prep.create_schema()
+    run_demo(prep, city, scale=3_000, seed=8, end=date(2026, 11, 20), bad_share=0.02)
+    prep.dispose()
+    yield url
+    drop()

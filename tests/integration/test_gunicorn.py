@@ -3,16 +3,21 @@ refresher's snapshots reach every worker."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from tests.conftest import fixed_env
+from tests.servers import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,3 +73,89 @@ def test_gunicorn_workers_serve_and_only_the_refresher_publishes(tmp_path):
             output, _ = server.communicate(timeout=30)
     assert output.count("generating SYNTHETIC demo data") == 1  # the demo was generated once, not per worker
     assert output.count("Booting worker") == 2
+
+
+def test_no_secret_in_any_log_line_or_health_answer_and_every_line_is_json(tmp_path, postgres_demo):
+    """Passwords in every URL (sources, users, Redis), a session key and a wall token; gunicorn's workers and the
+    refresher run, Redis goes away and comes back: no secret anywhere in their output or in /health."""
+    secret_pg, secret_key = "pg-pass-4d1e9c", "session-key-" + "8f2b" * 8
+    with RedisServer(tmp_path / "redis", password="redis-pass-77ab31") as redis_server:
+        source = make_url(postgres_demo).set(username="postgres", password=secret_pg).render_as_string(
+            hide_password=False)  # trust authentication: the server never asks, the URL still carries it
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")} | fixed_env(
+            data_dir=str(tmp_path / "data"), port=str(port), services_url=source, reviews_url=source,
+            indicators_url=source, users_url=source, redis_url=redis_server.url, secret_key=secret_key)
+        made = subprocess.run([sys.executable, "-m", "dashboard", "tokens", "create", "wall-1"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        token = made.stdout.strip().splitlines()[-1]
+        secrets = (secret_pg, secret_key, redis_server.password, token)
+        refresher = subprocess.Popen([sys.executable, "-m", "dashboard", "refresh", "--every", "1"], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+        server = start_gunicorn(env)
+        answers = []
+        try:
+            answers.append(wait_for_health(port, server))
+            for path in (f"/wall?token={token}", f"/?token={token}&lang=en", "/login?next=/wall"):
+                fetch(f"http://127.0.0.1:{port}{path}")
+            fetch(f"http://127.0.0.1:{port}/login", data=f"username=demo-admin&password={secret_pg}".encode())
+            redis_server.stop()
+            time.sleep(2.5)  # the refresher fails and retries, the workers serve from memory
+            answers.append(fetch(f"http://127.0.0.1:{port}/health"))
+            redis_server.start()
+            time.sleep(3)
+            answers.append(fetch(f"http://127.0.0.1:{port}/health"))
+        finally:
+            output = stop(server) + stop(refresher)
+    assert answers[1]["status"] == "degraded" and answers[1]["store"]["ok"] is False
+    for secret in secrets:
+        assert secret not in output, f"a secret in the log: …{output[output.find(secret) - 80:][:160]}…"
+        assert all(secret not in json.dumps(answer) for answer in answers)
+    lines = [line for line in output.splitlines() if line.strip()]
+    events = [json.loads(line).get("event") for line in lines]  # every line is one JSON object
+    assert {"request", "refresh_published", "refresh_failed", "refresh_retry"} <= set(events)
+
+
+def start_gunicorn(env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "app:wsgi()"],
+        cwd=ROOT, env=env | {"WEB_CONCURRENCY": "2"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for_health(port: int, server: subprocess.Popen, seconds: float = 120) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return get_json(f"http://127.0.0.1:{port}/health")
+        except OSError:
+            assert server.poll() is None, server.stdout.read()
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.5)
+
+
+def fetch(url: str, data: bytes | None = None):
+    """GET (or POST `data`) and return the JSON body, or None; any status below 500 is fine here."""
+    try:
+        with urllib.request.urlopen(url, data=data, timeout=10) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        assert exc.code < 500, (url, exc.code)
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def stop(process: subprocess.Popen) -> str:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate(timeout=30)
+    return output

@@ -14,10 +14,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from callbacks.wall import poll_wall
-from data_sources.demo import run_demo
-from data_sources.sql import SqlSources
 from tests.conftest import TEST_NOW, as_leader, sign_in
-from tests.integration.conftest import _scratch_database, require
 from tests.servers import RedisServer, TcpProxy
 
 PAGES = ("/", "/wall", "/district/230102", "/quality")
@@ -45,19 +42,6 @@ def served(client) -> dict[str, bytes]:
         assert response.status_code == 200, (path, response.status_code, response.data[:200])
         bodies[path] = response.data
     return bodies
-
-
-@pytest.fixture
-def postgres_demo(city):
-    """A scratch PostgreSQL database with demo data; yields its URL."""
-    url, drop = _scratch_database(require("postgresql"), '"')
-    url = url.render_as_string(hide_password=False)
-    prep = SqlSources({"services": url, "reviews": url, "indicators": url})
-    prep.create_schema()
-    run_demo(prep, city, scale=3_000, seed=8, end=date(2026, 11, 20), bad_share=0.02)
-    prep.dispose()
-    yield url
-    drop()
 
 
 def test_a_source_outage_serves_the_last_snapshot_retries_with_backoff_and_recovers(
