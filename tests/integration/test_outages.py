@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -18,7 +18,8 @@ from tests.conftest import TEST_NOW, as_leader, sign_in
 from tests.servers import RedisServer, TcpProxy
 
 PAGES = ("/", "/wall", "/district/230102", "/quality")
-DATA = ("/api/v1/metrics?granularity=year&unit=city", "/api/v1/units", "/export/overview/unit_values.csv?metric=requests", "/export/district/230102/departments.csv")
+DATA = ("/api/v1/metrics?granularity=year&unit=city", "/api/v1/units",
+        "/export/overview/unit_values.csv?metric=requests", "/export/district/230102/departments.csv")
 
 
 def wait_until(condition, seconds: float, what: str):
