@@ -1,15 +1,16 @@
-"""`python -m bench [overview | export [options] | load [options] | refresh [options]]`: run one benchmark, or every
+"""`python -m bench [overview | export | load | refresh | load-serve] [options]`: run one benchmark, or every
 one, and print their figures."""
 
 import sys
 
-from bench import export, load, overview, refresh
+from bench import export, load, overview, refresh, serve
 
 BENCHMARKS = {
     "overview": overview.main,
     "export": export.main,
     "load": load.main,
     "refresh": refresh.main,
+    "load-serve": serve.main,
 }
 
 if __name__ == "__main__":

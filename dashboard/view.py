@@ -37,21 +37,41 @@ class Scope:
 
 class AnswerCache:
     """A bounded LRU of answers keyed by (version, scope, key...); entries of older versions are dropped when a
-    newer version is first stored, and a request still pinned to an older version computes without storing."""
+    newer version is first stored, and a request still pinned to an older version computes without storing. One
+    build per missing key at a time (see get_or_build)."""
 
     def __init__(self, entries: int):
         self.entries = entries
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._newest = -1
+        self._building: dict[tuple, threading.Event] = {}
 
     def get_or_build(self, key: tuple, build):
-        """The cached value of `key`, else `build()` (stored unless its version is no longer the newest)."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()
+        """The cached value of `key`, else `build()` (stored unless its version is no longer the newest). When
+        several requests want the same missing key at once (every wall after a refresh), one builds and the others
+        wait for its value instead of each building it again on the same cores."""
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+                pending = self._building.get(key)
+                if pending is None:
+                    self._building[key] = threading.Event()
+                    break
+            pending.wait()  # stored by the builder (found above), or not stored (failed, or an older version): build
+        try:
+            value = build()
+            self._store(key, value)
+            return value
+        finally:
+            with self._lock:
+                done = self._building.pop(key, None)
+            if done is not None:
+                done.set()
+
+    def _store(self, key: tuple, value) -> None:
         version = key[0]
         with self._lock:
             if version > self._newest:
@@ -62,7 +82,6 @@ class AnswerCache:
                 self._items[key] = value
                 while len(self._items) > self.entries:
                     self._items.popitem(last=False)
-        return value
 
     def __len__(self) -> int:
         return len(self._items)

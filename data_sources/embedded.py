@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sys
 from datetime import timedelta
 
@@ -41,7 +42,19 @@ def print_progress(label: str, done: int, total: int) -> None:
 
 
 def prepare_embedded(settings: Settings, city: City) -> SqlSources:
-    """Create the SQLite sources on first start, with the city's units and synthetic demo data; return them."""
+    """Create the SQLite sources on first start, with the city's units and synthetic demo data; return them. A
+    file lock in the data folder makes a second process that starts meanwhile (`make serve`'s refresher beside
+    gunicorn's master) wait, then find the data there: the demo is generated once."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "prepare.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _prepare(settings, city)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _prepare(settings: Settings, city: City) -> SqlSources:
     sources = sources_for(settings)
     sources.create_schema()
     sources.write_reference(city)

@@ -282,3 +282,41 @@ def test_a_district_link_with_a_malformed_filter_shows_the_defaults_and_says_why
     text = json.dumps(page, ensure_ascii=False)
     assert "A filter is not valid: by: one of day, week, month" in text
     assert '"value": "month"' in text and '"value": "all"' in text  # the defaults, channel included
+
+
+def test_requests_wanting_the_same_missing_answer_at_once_build_it_once():
+    import threading
+    import time as _time
+
+    from dashboard.view import AnswerCache
+
+    cache, builds, results = AnswerCache(8), [], []
+    release = threading.Event()
+
+    def build():
+        builds.append(1)
+        release.wait(5)
+        return "answer"
+
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_build((3, "all", "x"), build)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    _time.sleep(0.2)  # every thread has asked by now; one is building
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert results == ["answer"] * 8 and len(builds) == 1
+
+
+def test_a_failed_build_is_not_shared_and_the_next_request_builds_again():
+    from dashboard.view import AnswerCache
+
+    cache = AnswerCache(8)
+
+    def broken():
+        raise ValueError("source frame missing")
+
+    with pytest.raises(ValueError):
+        cache.get_or_build((3, "all", "y"), broken)
+    assert cache.get_or_build((3, "all", "y"), lambda: 42) == 42
