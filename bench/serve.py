@@ -2,11 +2,13 @@
 50 simulated clients for 60 s, against a trivial Dash callback served by the same gunicorn configuration and hit
 by the same clients in the same run.
 
-Clients: wall screens (a wall token; poll for a new version every second, redraw when it changes, i.e. after
-each refresh), district managers (three units; change the district page's filters every second: dates, grain,
-channel, department) and analysts (an export of a random panel as CSV or XLSX, or an API call, every two
-seconds). Each client waits for its answer before its next request (closed loop), so the offered load is about
-50 requests a second plus what a slow answer holds back.
+Clients: wall screens (a wall token; poll for a new version, redraw when it changes, i.e. after each refresh),
+district managers (three units; change the district page's filters: dates, grain, channel, department, almost
+always a combination nobody asked before, so answers are built cold) and analysts (an export of a random panel as
+CSV or XLSX, or an API call). Each client waits for its answer, then for its pace, before its next request
+(closed loop). `--pace people` (default): walls poll every ONESCREEN_WALL_POLL_SECONDS (15 s), a manager changes
+a filter every 5 s, an analyst exports every 10 s. `--pace hammer`: every 1, 1 and 2 s, about ten times the
+offered load, to find where the two cores saturate.
 
 Scenarios: `normal`; `source-down` (the services source becomes unreachable from 1/3 to 2/3 of the run: its
 SQLite file is replaced by a directory, as a lost mount would); `redis-restart` (snapshots in a redis-server of
@@ -123,12 +125,17 @@ def with_csrf(session: requests.Session) -> dict:
     return {"X-CSRFToken": session.cookies.get("_csrf_token", "")}
 
 
-def wall_client(base, token, deps, rec, stop):
+PACES = {"people": {"wall": 15.0, "manager": 5.0, "analyst": 10.0},
+         "hammer": {"wall": 1.0, "manager": 1.0, "analyst": 2.0}}
+
+
+def wall_client(base, token, deps, rec, pace, stop):
     session = requests.Session()
     session.get(f"{base}/wall?token={token}", timeout=30)  # the token becomes this screen's session
     poll = next(d for d in deps if "wall-badge.children" in d["output"] and "wall-version.data" in d["output"])
     draw = next(d for d in deps if "wall-map.figure" in d["output"])
     version, n = None, 0
+    stop.wait(random.uniform(0, pace))  # screens were not all switched on in the same second
     while not stop.is_set():
         n += 1
         body = callback_body(poll, {"wall-poll.n_intervals": n, "wall-version.data": version, "url.search": ""})
@@ -142,12 +149,13 @@ def wall_client(base, token, deps, rec, stop):
                                             "url.search": ""})
                 rec.timed("wall redraw", lambda b=body: session.post(
                     f"{base}/_dash-update-component", json=b, headers=with_csrf(session), timeout=30))
-        stop.wait(1.0)
+        stop.wait(pace)
 
 
-def manager_client(base, session, deps, rec, seed, stop):
+def manager_client(base, session, deps, rec, seed, pace, stop):
     rng = random.Random(seed)
     main = next(d for d in deps if "district-departments.rowData" in d["output"])
+    stop.wait(rng.uniform(0, pace))
     while not stop.is_set():
         code = rng.choice(MANAGED)
         end_month = rng.randint(1, 10)
@@ -163,25 +171,27 @@ def manager_client(base, session, deps, rec, seed, stop):
         body = callback_body(main, values)
         rec.timed("manager filter", lambda b=body: session.post(
             f"{base}/_dash-update-component", json=b, headers=with_csrf(session), timeout=30))
-        stop.wait(1.0)
+        stop.wait(pace)
 
 
-def analyst_client(base, session, rec, seed, stop):
+def analyst_client(base, session, rec, seed, pace, stop):
     rng = random.Random(seed)
+    stop.wait(rng.uniform(0, pace))
     while not stop.is_set():
         path = rng.choice(EXPORTS)
         kind = "analyst API" if path.startswith("/api/") else "analyst export"
         rec.timed(kind, lambda p=path: session.get(f"{base}{p}", timeout=30))
-        stop.wait(2.0)
+        stop.wait(pace)
 
 
-def trivial_client(base, rec, stop):
+def trivial_client(base, rec, pace, stop):
     session = requests.Session()
     body = {"output": "out.children", "outputs": {"id": "out", "property": "children"},
             "inputs": [{"id": "in", "property": "children", "value": "x"}], "changedPropIds": ["in.children"]}
+    stop.wait(random.uniform(0, pace))
     while not stop.is_set():
         rec.timed("trivial callback", lambda: session.post(f"{base}/_dash-update-component", json=body, timeout=30))
-        stop.wait(1.0)
+        stop.wait(pace)
 
 
 def run_clients(targets: list, seconds: float) -> None:
@@ -221,7 +231,7 @@ def wait_ready(base: str, process: subprocess.Popen, seconds: float = 900) -> No
     raise TimeoutError("the server did not become ready")
 
 
-def trivial_baseline(env: dict, clients: int, seconds: float) -> Recorder:
+def trivial_baseline(env: dict, clients: int, seconds: float, pace: float) -> Recorder:
     """The same gunicorn configuration serving a Dash app whose one callback echoes its input."""
     port = free_port()
     server = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.trivial:server"],
@@ -229,7 +239,7 @@ def trivial_baseline(env: dict, clients: int, seconds: float) -> Recorder:
     rec = Recorder()
     try:
         wait_for_port(port, seconds=60)
-        run_clients([(trivial_client, (f"http://127.0.0.1:{port}", rec))] * clients, seconds)
+        run_clients([(trivial_client, (f"http://127.0.0.1:{port}", rec, pace))] * clients, seconds)
     finally:
         stop_group(server)
     return rec
@@ -281,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--scale", type=int, default=100_000, help="demo requests behind the snapshot")
     parser.add_argument("--scenario", choices=["normal", "source-down", "redis-restart"], default="normal")
+    parser.add_argument("--pace", choices=sorted(PACES), default="people")
     parser.add_argument("--refresh-seconds", type=int, default=20,
                         help="the refresher's interval (each new version makes every wall redraw)")
     args = parser.parse_args(argv or [])
@@ -300,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
             env["ONESCREEN_REDIS_URL"] = redis.url
         subprocess.run([sys.executable, "-m", "dashboard", "refresh"], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # first start: the demo and a snapshot, before the clock starts
-        baseline = trivial_baseline(env, args.clients, min(args.seconds, 20))
+        pace = PACES[args.pace]
+        baseline = trivial_baseline(env, args.clients, min(args.seconds, 20), 1.0)
         add_users(env)
         server = start(["make", "-s", "serve", f"REFRESH_SECONDS={args.refresh_seconds}"], env)
         stack.callback(stop_group, server)
@@ -311,9 +323,9 @@ def main(argv: list[str] | None = None) -> None:
         manager_session, analyst_session = signed_in(base, "bench-manager"), signed_in(base, "bench-analyst")
         deps = dependencies(base, manager_session)
         rec, events = Recorder(), []
-        targets = [(wall_client, (base, token, deps, rec))] * walls
-        targets += [(manager_client, (base, manager_session, deps, rec, i)) for i in range(managers)]
-        targets += [(analyst_client, (base, analyst_session, rec, i)) for i in range(analysts)]
+        targets = [(wall_client, (base, token, deps, rec, pace["wall"]))] * walls
+        targets += [(manager_client, (base, manager_session, deps, rec, i, pace["manager"])) for i in range(managers)]
+        targets += [(analyst_client, (base, analyst_session, rec, i, pace["analyst"])) for i in range(analysts)]
         if args.scenario != "normal":
             threading.Thread(target=outage, args=(args.scenario, data_dir, redis, args.seconds, events),
                              daemon=True).start()
@@ -323,7 +335,8 @@ def main(argv: list[str] | None = None) -> None:
         health_after = requests.get(f"{base}/health", timeout=10).json()
         rss_end = rss_kib(server.pid)
     print(f"load-serve: scenario {args.scenario}, {args.seconds:.0f} s, {args.clients} clients "
-          f"({walls} walls, {managers} managers, {analysts} analysts), demo of {args.scale:,} requests, "
+          f"({walls} walls, {managers} managers, {analysts} analysts; pace {args.pace}: every "
+          f"{pace['wall']:.0f}/{pace['manager']:.0f}/{pace['analyst']:.0f} s), demo of {args.scale:,} requests, "
           f"`make serve` = gunicorn ({os.environ.get('WEB_CONCURRENCY', '2')} workers) + 1 refresher every "
           f"{args.refresh_seconds} s; the first 3 s of each part are a warm-up, not counted")
     report(f"trivial Dash callback, same gunicorn configuration, {args.clients} clients polling every 1 s "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from dashboard.snapshot import RedisStore
 from tests.conftest import fixed_env
 from tests.servers import RedisServer
 
@@ -159,3 +160,36 @@ def stop(process: subprocess.Popen) -> str:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate(timeout=30)
     return output
+
+
+def test_celery_beat_is_the_one_refresher_with_a_real_redis_broker(tmp_path):
+    """`celery -A celery_app worker --beat`: beat sends the refresh over a real Redis broker, either of two workers
+    runs it and publishes to the Redis store, and versions only grow."""
+    with RedisServer(tmp_path / "redis") as redis_server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ONESCREEN_")} | fixed_env(
+            data_dir=str(tmp_path / "data"), demo_scale="2000", refresh_seconds="2", redis_url=redis_server.url)
+        env.pop("ONESCREEN_NOW")  # a real clock: each refresh publishes a new version
+        first = subprocess.run([sys.executable, "-m", "dashboard", "refresh"], cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=120)
+        assert first.returncode == 0, first.stderr
+        celery = str(Path(sys.executable).parent / "celery")
+        workers = [
+            subprocess.Popen([celery, "-A", "celery_app", "worker", *extra, "--concurrency", "1", "--pool", "solo",
+                              "-n", f"w{i}@%h"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            for i, extra in enumerate((["--beat", "-s", str(tmp_path / "beat-schedule")], []))
+        ]
+        store = RedisStore(redis_server.url, "onescreen")
+        try:
+            start = store.current_version()
+            seen = [start]
+            deadline = time.monotonic() + 90
+            while len(set(seen)) < 4 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                seen.append(store.current_version())
+        finally:
+            output = "".join(stop(worker) for worker in workers)
+    versions = sorted(set(seen))
+    assert len(versions) >= 4, output[-3000:]  # beat sent refreshes and workers published them
+    assert seen == sorted(seen)  # never backwards
+    assert "Traceback" not in output, output[-3000:]
