@@ -12,8 +12,6 @@ The web workers (gunicorn) never refresh either way: docs/deploy.md.
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
 from celery.signals import setup_logging
 
@@ -23,7 +21,7 @@ from dashboard.refresh import RETRY_MAX_SECONDS, refresh
 
 _settings = wiring.load_settings()
 _interval = _settings.refresh_seconds or 300
-app = Celery("onescreen", broker=os.environ.get("ONESCREEN_CELERY_BROKER_URL") or _settings.redis_url)
+app = Celery("onescreen", broker=_settings.celery_broker_url or _settings.redis_url)
 app.conf.update(
     beat_schedule={"onescreen-refresh": {"task": "onescreen.refresh", "schedule": float(_interval),
                                          "options": {"expires": float(_interval)}}},

@@ -27,7 +27,7 @@ QUIET = ("werkzeug", "gunicorn.access")
 def secrets_of(settings) -> set[str]:
     """The secret values in these settings: every URL's password and the session-signing key."""
     found = set()
-    for name in ("services_url", "reviews_url", "indicators_url", "users_url", "redis_url"):
+    for name in ("services_url", "reviews_url", "indicators_url", "users_url", "redis_url", "celery_broker_url"):
         url = getattr(settings, name, None)
         if url:
             try:

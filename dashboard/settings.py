@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         None,
-        description="Redis URL for published snapshots (redis://host:6379/0). Empty: in-process store.",
+        description="Redis URL for published snapshots (redis://host:6379/0). Empty: the data folder's store.",
+    )
+    celery_broker_url: str | None = Field(
+        None, description="Broker of the Celery refresher (celery_app.py). Empty: ONESCREEN_REDIS_URL."
     )
     redis_prefix: str = Field(
         "onescreen",
@@ -138,6 +141,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", "users_url", "secret_key",
+                     "celery_broker_url",
                      mode="before")
     @classmethod
     def _empty_is_none(cls, value):
