@@ -222,9 +222,11 @@ class RedisStore:
             url, socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS
         )
         self.prefix = prefix
-        # Versions only grow, even across a Redis that restarted empty: a missing counter starts at the publish
-        # time in seconds, above any version published before (one publish per second at most is far above
-        # what a refresh can do). A repeated version would let a cached answer or an ETag outlive its data.
+        # Versions only grow, even across a Redis that restarted empty: a missing counter starts at the machine's
+        # time in seconds, above any version published before (fewer than one publish per second on average is
+        # far above what a refresh can do). A repeated version would let a cached answer or an ETag outlive its
+        # data. The machine's time, not the app's clock: a version is an identifier, not a time of the data, and
+        # the app's clock may be fixed (ONESCREEN_NOW) while versions must still move on.
         self._next_version = self.client.register_script(
             "if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end "
             "return redis.call('INCR', KEYS[1])"
@@ -237,7 +239,7 @@ class RedisStore:
         """Write a new version, then switch 'current' to it and retire the old one in one transaction."""
         from redis.exceptions import WatchError
 
-        version = int(self._next_version(keys=[self._key("version_counter")], args=[_seconds(as_of)]))
+        version = int(self._next_version(keys=[self._key("version_counter")], args=[int(time.time())]))
         key = self._key("snap", version)
         mapping = {f"frame:{name}": encode_frame(df) for name, df in frames.items()}
         mapping["meta"] = json.dumps({"as_of": as_of, **(meta or {})})
@@ -305,16 +307,6 @@ class RedisStore:
             return {"backend": self.backend, "ok": bool(self.client.ping())}
         except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised, by health
             return {"backend": self.backend, "ok": False, "error": str(exc)[:200]}
-
-
-def _seconds(as_of: str) -> int:
-    """A publish time stamp as whole seconds since the epoch (0 if it is not a time)."""
-    from datetime import datetime
-
-    try:
-        return int(datetime.fromisoformat(as_of).timestamp())
-    except ValueError:
-        return 0
 
 
 def safe_url(url: str) -> str:
