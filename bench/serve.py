@@ -99,7 +99,7 @@ class Recorder:
             response = send()
         except requests.RequestException as exc:
             with self.lock:
-                self.errors[kind].append(type(exc).__name__)
+                self.errors[kind].append(f"{type(exc).__name__}: {str(exc)[:160]}")
             return None
         elapsed = (time.perf_counter() - started) * 1000
         with self.lock:
@@ -281,8 +281,8 @@ def report(title: str, rec: Recorder, seconds: float) -> None:
               f"{statistics.median(everything):>9.1f}{statistics.quantiles(everything, n=100)[98]:>9.1f}"
               f"{sum(len(e) for e in rec.errors.values()):>8}")
     kinds = {e for errors in rec.errors.values() for e in errors}
-    if kinds:
-        print(f"  error kinds: {', '.join(sorted(kinds))}")
+    for kind in sorted(kinds):
+        print(f"  error: {kind}")
 
 
 def main(argv: list[str] | None = None) -> None:
