@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -22,7 +21,7 @@ from callbacks.registry import register_all
 from dashboard.access import AccessDenied
 from dashboard.errors import BadInput
 from dashboard.i18n import t
-from dashboard.logs import configure_logging, redact, secrets_of
+from dashboard.logs import configure_logging, redact_values, secrets_of
 from dashboard.routes import parse_route
 from dashboard.runtime import Runtime
 from dashboard.settings import Settings, load_settings
@@ -109,7 +108,7 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
 
     @server.get(app.config.routes_pathname_prefix + "health", doc_ui=False)
     def health():
-        answer = json.loads(redact(json.dumps(health_answer(rt)), secrets_of(rt.settings)))
+        answer = redact_values(health_answer(rt), secrets_of(rt.settings))
         return flask.jsonify(answer), 503 if answer["status"] == "starting" else 200
 
     @server.after_request
@@ -122,7 +121,7 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
                 "event": "request",
                 "method": flask.request.method,
                 "path": flask.request.path[:300],
-                "query": flask.request.query_string[:300].decode("latin-1"),  # tokens are redacted by the formatter
+                "query": logged_query(flask.request.args),
                 "status": response.status_code,
                 "ms": round(1000 * (time.perf_counter() - started), 2) if started else None,
                 "bytes": response.content_length,
@@ -164,6 +163,19 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
     return app
 
 
+SENSITIVE_PARAMETERS = ("token", "password", "secret", "csrf", "key")
+
+
+def logged_query(args) -> str:
+    """A request's query for the log: as Flask decoded it (so `tok%65n=` is seen as `token=`), with the value of
+    any parameter whose name holds token, password, secret, csrf or key replaced by ***; at most 300 characters."""
+    parts = []
+    for name, value in args.items(multi=True):
+        masked = "***" if any(word in name.lower() for word in SENSITIVE_PARAMETERS) else value[:100]
+        parts.append(f"{name[:40]}={masked}")
+    return "&".join(parts)[:300]
+
+
 def health_answer(rt: Runtime) -> dict:
     """What /health says, cheaply (the pinned copy in memory, one store ping, source pings cached a few seconds):
     `status` ok | degraded (serving memory while the store is down, a source down, or the last refresh failed) |
@@ -171,11 +183,14 @@ def health_answer(rt: Runtime) -> dict:
     from; each source; the last refresh's result. Never a URL, a password or a row."""
     snap = rt.reader.get()
     reader = rt.reader.status()
-    store = rt.store.health()
-    try:
-        failure = rt.store.last_failure()
-    except Exception:  # noqa: BLE001 - the store is down; health reports, never raises
-        failure = None
+    if rt.reader.store_error is not None:  # down: say so without waiting on it again
+        store, failure = {"backend": rt.store.backend, "ok": False}, None
+    else:
+        store = rt.store.health()
+        try:
+            failure = rt.store.last_failure()
+        except Exception:  # noqa: BLE001 - the store is down; health reports, never raises
+            failure = None
     sources = rt.source_status()
     age = None
     if snap is not None:
@@ -221,7 +236,7 @@ def content_security_policy(app: Dash, frame_ancestors: str) -> str:
 def wsgi():
     """WSGI entry for gunicorn (`make serve`, gunicorn.conf.py): a worker that serves and never refreshes."""
     settings = load_settings()
-    configure_logging(settings)
+    configure_logging(settings, extra_secrets=[secret_key(settings)])
     return create_app(settings, worker=True).server
 
 
@@ -229,7 +244,7 @@ def main() -> int:
     """Serve with the settings from the environment; a bad setting stops with a message."""
     try:
         settings = load_settings()
-        configure_logging(settings)
+        configure_logging(settings, extra_secrets=[secret_key(settings)])
         app = create_app(settings)
     except STARTUP_ERRORS as exc:
         print(exc, file=sys.stderr)

@@ -96,6 +96,12 @@ def login_page(lang: str, message: str = "", next_path: str = "/", status: int =
     return flask.Response(body, status=status, mimetype="text/html")
 
 
+def same_secret(expected: str, given: str) -> bool:
+    """A constant-time comparison of two tokens that refuses, rather than fails on, any text (compare_digest
+    raises on a str with non-ASCII characters: a forged form field must get a 400, not a 500)."""
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
+
+
 def safe_next(value: str | None, prefix: str) -> str:
     """A redirect target inside this app only (never another host): no control characters or spaces (browsers
     drop tabs and newlines, so '/\t/evil' would become '//evil'), no scheme, no host, no backslash."""
@@ -181,7 +187,7 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
         if action == "view" and flask.request.method == "POST":
             cookie = flask.request.cookies.get(CSRF_COOKIE, "")
             header = flask.request.headers.get(CSRF_HEADER, "")
-            if not cookie or not hmac.compare_digest(cookie, header):
+            if not cookie or not same_secret(cookie, header):
                 return flask.jsonify({"error": "missing or wrong CSRF token"}), 403
         try:
             require(decision, action)
@@ -212,6 +218,7 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
         key_prefix=f"{settings.redis_prefix}:limits",
         default_limits=[],
         headers_enabled=True,
+        in_memory_fallback_enabled=True,  # Redis down: each worker counts logins in memory until it is back
     )
 
     @server.errorhandler(429)
@@ -229,7 +236,7 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
             return login_page(lang, next_path=next_path)
         form = flask.request.form
         expected = flask.session.get("login_csrf", "")
-        if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
+        if not expected or not same_secret(expected, form.get("csrf", "")):
             return login_page(lang, t("login.expired", lang), next_path, status=400)
         name, password = form.get("username", "")[:64], form.get("password", "")[:256]
         viewer, reason = rt.users.authenticate(name, password, rt.clock.now())

@@ -26,6 +26,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from dashboard.clock import machine_seconds
+
 log = logging.getLogger(__name__)
 
 # A replaced snapshot stays readable this long, so a reader between "get version" and "get frames" never fails.
@@ -239,7 +241,7 @@ class RedisStore:
         """Write a new version, then switch 'current' to it and retire the old one in one transaction."""
         from redis.exceptions import WatchError
 
-        version = int(self._next_version(keys=[self._key("version_counter")], args=[int(time.time())]))
+        version = int(self._next_version(keys=[self._key("version_counter")], args=[machine_seconds()]))
         key = self._key("snap", version)
         mapping = {f"frame:{name}": encode_frame(df) for name, df in frames.items()}
         mapping["meta"] = json.dumps({"as_of": as_of, **(meta or {})})
@@ -341,9 +343,14 @@ class SnapshotReader:
         self._retry_at = 0.0  # time.monotonic() before which a failed store is not asked again
 
     def get(self) -> Snapshot | None:
-        """The current snapshot, from memory unless a newer version was published (or the store is down)."""
-        if self._error is not None and time.monotonic() < self._retry_at:
-            return self._snap
+        """The current snapshot, from memory unless a newer version was published (or the store is down). While the
+        store is down, one request a second asks it again (it claims the try before asking); the others are served
+        from memory at once."""
+        if self._error is not None:
+            with self._lock:
+                if time.monotonic() < self._retry_at:
+                    return self._snap
+                self._retry_at = time.monotonic() + self.retry_seconds
         try:
             version = self.store.current_version()
             snap = self._snap
@@ -367,6 +374,11 @@ class SnapshotReader:
             log.warning("snapshot store unreachable, serving version %s from memory: %s", held, exc)
         self._error = str(exc)[:200] or type(exc).__name__
         self._retry_at = time.monotonic() + self.retry_seconds
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the store did not answer the last time it was asked (None: it answered)."""
+        return self._error
 
     def status(self) -> dict:
         """Where pages' data comes from now: the store, or this process's memory while the store is down."""

@@ -35,6 +35,9 @@ class Scope:
         return hashlib.sha256(",".join(sorted(self.units)).encode()).hexdigest()[:16]
 
 
+BUILD_WAIT_SECONDS = 30.0
+
+
 class AnswerCache:
     """A bounded LRU of answers keyed by (version, scope, key...); entries of older versions are dropped when a
     newer version is first stored, and a request still pinned to an older version computes without storing. One
@@ -60,7 +63,9 @@ class AnswerCache:
                 if pending is None:
                     self._building[key] = threading.Event()
                     break
-            pending.wait()  # stored by the builder (found above), or not stored (failed, or an older version): build
+            # Stored by the builder (found above), or not stored (failed, or an older version): build it here. A
+            # builder that hangs holds a waiter at most BUILD_WAIT_SECONDS.
+            pending.wait(BUILD_WAIT_SECONDS)
         try:
             value = build()
             self._store(key, value)

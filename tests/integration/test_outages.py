@@ -52,8 +52,9 @@ def test_a_source_outage_serves_the_last_snapshot_retries_with_backoff_and_recov
     target = make_url(postgres_demo)
     with TcpProxy(target.host, target.port or 5432) as proxy:
         url = target.set(port=proxy.port).render_as_string(hide_password=False)
-        app = create_app(make_settings(services_url=url, reviews_url=url, indicators_url=url, refresh_seconds=1))
+        app = create_app(make_settings(services_url=url, reviews_url=url, indicators_url=url))
         rt = app.server.extensions["onescreen"]
+        rt.settings = rt.settings.model_copy(update={"refresh_seconds": 1})
         try:
             client = app.server.test_client()
             sign_in(client, app, "analyst")
@@ -62,6 +63,7 @@ def test_a_source_outage_serves_the_last_snapshot_retries_with_backoff_and_recov
             before = served(client)
 
             proxy.stop()  # the source is unreachable from here on
+            rt.start_scheduler()  # the refresher starts after the cut, so no round publishes meanwhile
             rt.clock.set(TEST_NOW + timedelta(hours=2))  # and time passes: the data grows old
             sign_in(client, app, "analyst")  # (the earlier session has been idle too long by now)
             failure = wait_until(lambda: client.get("/health").get_json()["last_refresh"]["failure"], 15,
@@ -141,3 +143,26 @@ def test_workers_serve_their_copy_while_redis_is_down_and_converge_when_it_retur
         assert [n["rows"] for n in now] == [json.loads(before[0]["/api/v1/units"])["rows"]] * 2
         for rt in runtimes:
             rt.sources.dispose()
+
+
+def test_a_worker_started_while_redis_is_down_serves_once_it_answers(tmp_path, make_settings):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    redis_server.stop()
+    app = create_app(make_settings(redis_url=redis_server.url))  # no traceback, no crash: Redis is still the store
+    rt = app.server.extensions["onescreen"]
+    client = app.server.test_client()
+    response = client.get("/health")
+    assert response.status_code == 503 and response.get_json()["status"] == "starting"
+    store = response.get_json()["store"]
+    assert (store["backend"], store["ok"], store["serving"], store["version_in_memory"]) == (
+        "redis", False, "memory", None)
+    assert str(redis_server.port) in store["store_error"] and redis_server.password not in store["store_error"]
+    redis_server.start()
+    try:
+        version = rt.refresh_now()
+        health = wait_until(lambda: (h := client.get("/health").get_json())["status"] == "ok" and h, 10,
+                            "serving once Redis answers")
+        assert health["version"] == version
+    finally:
+        redis_server.stop()
+        rt.sources.dispose()

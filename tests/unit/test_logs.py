@@ -6,9 +6,42 @@ import io
 import json
 import logging
 
-from dashboard.logs import configure_logging, redact, secrets_of
+import pytest
+
+from app import logged_query
+from dashboard.logs import configure_logging, redact, redact_values, secrets_of
 from dashboard.refresh import RETRY_MAX_SECONDS, retry_delay, run_every
 from tests.conftest import fixed_settings
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """configure_logging changes the root logger: put everything back after each test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in ("werkzeug", "gunicorn.access")}
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name, old in quiet.items():
+        logging.getLogger(name).setLevel(old)
+    logging.captureWarnings(False)
+
+
+def test_a_secret_that_looks_like_a_number_or_a_key_never_breaks_the_json():
+    answer = {"status": "ok", "version": 1712345, "ok": True, "error": "auth failed for 1234 and status"}
+    out = redact_values(answer, {"1234", "status", "true"})
+    assert out == {"status": "ok", "version": 1712345, "ok": True, "error": "auth failed for *** and ***"}
+
+
+def test_the_logged_query_is_read_as_flask_decodes_it_with_secret_parameters_masked():
+    from werkzeug.datastructures import MultiDict
+
+    args = MultiDict([("tok" + "en", "abc123"), ("lang", "en"), ("next", "/wall?token=x"), ("X-Api-Key", "k")])
+    assert logged_query(args) == "token=***&lang=en&next=/wall?token=x&X-Api-Key=***"
 
 
 def test_redact_takes_out_url_passwords_secret_parameters_and_known_secrets():
