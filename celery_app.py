@@ -50,7 +50,8 @@ def refresh_task() -> int | None:
     store = wiring.store(settings)
     try:
         version = refresh(sources, store, city, settings.clock().now(), rectification_days=settings.rectification_days,
-                          late_hours=settings.late_window_hours)
+                          late_hours=settings.late_window_hours, alert_rules=settings.alert_rules(),
+                          on_alert_events=wiring.alert_sink(settings, city))
     finally:
         sources.dispose()
     if version is None and store.last_failure() is not None:

@@ -82,6 +82,8 @@ def _refresh_round(args, quiet: bool = False) -> tuple[int, bool]:
             late_hours=settings.late_window_hours,
             full=args.full,
             progress=step,
+            alert_rules=settings.alert_rules(),
+            on_alert_events=wiring.alert_sink(settings, city),
         )
     finally:
         sources.dispose()
@@ -120,9 +122,12 @@ def cmd_refresh(args) -> int:
         return not failed
 
     try:
-        run_every(step, args.every, lambda seconds: time.sleep(seconds) or False)
+        run_every(step, args.every, lambda seconds: time.sleep(seconds) or False, fatal=wiring.STARTUP_ERRORS)
     except KeyboardInterrupt:
         return 0
+    except wiring.STARTUP_ERRORS as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 

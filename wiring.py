@@ -3,6 +3,7 @@ sources, snapshot store and runtime, built one way wherever they are needed."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sys
 
@@ -15,6 +16,8 @@ from dashboard.users import UserStore
 from data_sources.embedded import prepare_embedded, sources_for
 from data_sources.mapping import MappingError
 from data_sources.sql import SqlSources
+
+log = logging.getLogger("onescreen")
 
 # Errors that stop start-up with their message (exit status 2), whatever the entry point.
 STARTUP_ERRORS: tuple[type[Exception], ...]
@@ -70,6 +73,18 @@ def demo_accounts(settings: Settings, users: UserStore, city: City) -> None:
           + "\n".join(lines), file=sys.stderr)
 
 
+def alert_sink(settings: Settings, city: City):
+    """What a refresher calls with alert events once it has published: the signed webhook, or None when
+    ONESCREEN_ALERT_WEBHOOK_URL is not set."""
+    if not settings.alert_webhook_url:
+        return None
+    from dashboard.webhook import AlertWebhook
+
+    link_base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    return AlertWebhook(settings.alert_webhook_url, settings.alert_webhook_secret, city, link_base,
+                        settings.clock()).send
+
+
 def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
     """City, boundaries, sources, snapshot store and users named by the settings. A single-process server
     (`worker=False`) also prepares the embedded demo and makes a first snapshot; a web worker under gunicorn does
@@ -81,9 +96,16 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
     users = UserStore(settings.users_database())
     if not worker:
         demo_accounts(settings, users, city)
-    runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots), users=users)
-    if not worker and snapshots.current_version() is None:
-        runtime.refresh_now()
+    runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots), users=users,
+                      alert_sink=None if worker else alert_sink(settings, city))
+    if not worker:
+        try:
+            empty = snapshots.current_version() is None
+        except Exception as exc:  # noqa: BLE001 - a store that is down at start: serve once it answers
+            log.error("snapshot store unreachable at start (%s); no first refresh, the refresher retries", exc)
+            empty = False
+        if empty:
+            runtime.refresh_now()
     return runtime
 
 

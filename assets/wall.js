@@ -1,5 +1,7 @@
-/* One Screen wall screen (/wall): panel rotation, the clock, the screen size, and a stale check that works
- * even when the server cannot be reached.
+/* One Screen wall screen (/wall): panel rotation, the clock, the screen size, a stale check that works even
+ * when the server cannot be reached, and the alert takeover: when a breach starts (a unit and rule in the alert
+ * rail that this screen had not shown before), the takeover covers the stage for one dwell, then the rotation,
+ * which never stopped beneath it, shows again; breaches already on when the screen loads only sit in the rail.
  *
  * Dash loads every file in assets/ on every page; this one acts only while the element with id "wall" is on
  * the page. It sets, through dash_clientside.set_props, only props that no callback listens to (panel classes,
@@ -51,7 +53,9 @@
       freshRaw: null,
       fresh: null,
       offset: 0,
-      badgeByUs: null
+      badgeByUs: null,
+      seen: null,
+      takeoverUntil: 0
     };
     PANELS.forEach(function (name) {
       var el = document.getElementById("wall-panel-" + name);
@@ -120,6 +124,35 @@
     }
   }
 
+  function railKeys() {
+    var keys = {};
+    document.querySelectorAll("#wall-rail .wall-rail-item").forEach(function (el) {
+      keys[el.getAttribute("data-unit") + "/" + el.getAttribute("data-kind")] = true;
+    });
+    return keys;
+  }
+
+  function takeover(now) {
+    var drawn = document.getElementById("wall-drawn");
+    if (!drawn || !drawn.textContent) {
+      return;  // nothing drawn yet: what the first drawing shows is not a breach that starts now
+    }
+    var keys = railKeys();
+    if (wall.seen === null) {
+      wall.seen = keys;
+    }
+    var started = Object.keys(keys).some(function (k) { return !wall.seen[k]; });
+    wall.seen = keys;  // a breach that ends and comes back later starts again
+    if (started) {
+      wall.takeoverUntil = now + wall.dwell;
+    }
+    var cls = now < wall.takeoverUntil && Object.keys(keys).length ? "wall-alert active" : "wall-alert";
+    var el = document.getElementById("wall-alert");
+    if (el && el.className !== cls) {
+      setProps("wall-alert", { className: cls });
+    }
+  }
+
   // Dash's renderer keeps every browser-made change of a callback input (here: each tick of the poll interval)
   // in an undo history that nothing reads while undo/redo is hidden; only reverting after an error looks at its
   // newest entry (plotly/dash#727). A wall polls for weeks, so the history keeps only its newest entries.
@@ -147,6 +180,7 @@
     rotate(now);
     tickClock(now);
     checkAge(now);
+    takeover(now);
     trimHistory();
   }
 

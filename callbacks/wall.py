@@ -21,10 +21,10 @@ from dashboard.metrics import CATALOGUE
 from dashboard.regions import GROUPS
 from dashboard.routes import query_string
 from layouts import ids
-from layouts.wall import alert_view, badge_class, tiles_view, wall_layout
+from layouts.wall import alert_view, badge_class, rail_view, tiles_view, wall_layout
 
 # Share of the screen the map itself gets (the stage of assets/wall.css less its colour bar), for its zoom.
-STAGE_WIDTH, STAGE_HEIGHT = 0.47, 0.74
+STAGE_WIDTH, STAGE_HEIGHT = 0.47, 0.69
 SCREEN_LIMITS = {"w": (320, 15360), "h": (240, 8640)}
 # Screen sizes are rounded down to this many CSS pixels: walls of nearly one size share one drawing.
 SCREEN_STEP = 40
@@ -48,10 +48,13 @@ def options(search: str | None, lang: str) -> tuple[model.WallOptions, list[str]
 def badge_text(rt, view, lang: str) -> str:
     """The stale badge's text ('' when the data is fresh): a failed refresh, or data older than the limit."""
     now = rt.clock.now()
+    down = rt.reader.store_error  # the reader asked the store for this request's view: no second wait on it
     try:
-        failure = rt.store.last_failure()
+        failure = rt.store.last_failure() if down is None else {"reason": f"snapshot store: {down}"}
     except Exception as exc:  # noqa: BLE001 - an unreachable store is itself a reason the data may be stale
-        failure = {"reason": f"snapshot store: {exc}", "since": now.isoformat(sep=" ")}
+        failure = {"reason": f"snapshot store: {exc}"}
+    if failure is not None and "since" not in failure:
+        failure["since"] = now.isoformat(sep=" ")
     if view is None and failure is None:
         return ""
     as_of = view.as_of if view is not None else now
@@ -125,7 +128,8 @@ def screen_of(viewport) -> dict[str, int]:
     Output(ids.WALL_TREND, "figure"),
     Output(ids.WALL_VERDICT, "children"),
     Output(ids.WALL_ALERT, "children"),
-    Output(ids.WALL_ALERT, "className"),
+    Output(ids.WALL_RAIL, "children"),
+    Output(ids.WALL_RAIL, "className"),
     Output(ids.WALL_AS_OF, "children"),
     Output(ids.WALL_DRAWN, "children"),
     Output(ids.WALL_DRAWN, "data-fresh"),
@@ -202,7 +206,8 @@ def render(rt, view, lang: str, metric: str, screen: dict[str, int], today) -> t
         font_size=font,
     )
     found = answers.alert_list(answers.alerts(view, thresholds(settings)))
-    alert_children, alert_class = alert_view(found, {u.code: u.name(lang) for u in rt.city.units}, lang)
+    names = {u.code: u.name(lang) for u in rt.city.units}
+    rail_children, rail_class = rail_view(found, names, lang, today.isoformat())
     since = view.as_of.isoformat(sep=" ")[:16]
     return (
         model.epoch_ms(view.as_of, settings.timezone),
@@ -210,8 +215,9 @@ def render(rt, view, lang: str, metric: str, screen: dict[str, int], today) -> t
         plain(tiles),
         *(plain(fig) for fig in (fig_map, fig_rank, fig_trend)),
         t(f"overview.verdict_{trend.provenance.notes['verdict']}", lang),
-        plain(alert_children),
-        alert_class,
+        plain(alert_view(found, names, lang)),
+        plain(rail_children),
+        rail_class,
         t("data.as_of", lang, as_of=since),
         str(view.version),
     )

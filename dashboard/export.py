@@ -80,6 +80,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "better": ("是否向好", "Better"),
     "kind": ("预警类型", "Alert kind"),
     "threshold": ("预警阈值", "Alert threshold"),
+    "since": ("预警开始时间（首次发现该预警的刷新）", "Alert since (the refresh that first found it)"),
     "reviews": ("评价数", "Reviews"),
     "table": ("数据表", "Table"),
     "reason": ("原因", "Reason"),

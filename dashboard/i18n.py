@@ -297,6 +297,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "{unit}: {value} overdue bad reviews (threshold {threshold})",
     ),
     "wall.alert_more": ("另有 {n} 项预警", "and {n} more"),
+    "wall.rail_title": ("预警 {n}", "Alerts {n}"),
+    "wall.rail_none": ("无预警", "No alerts"),
+    "wall.rail_bad_rate": (
+        "{unit} 差评率 {value}（阈值 {threshold}）", "{unit} bad-review rate {value} (threshold {threshold})"
+    ),
+    "wall.rail_overdue": (
+        "{unit} 逾期未整改 {value} 条（阈值 {threshold}）", "{unit} {value} overdue (threshold {threshold})"
+    ),
+    "wall.rail_since": ("自 {since}", "since {since}"),
     "wall.note_panels": ("已忽略 panels={value}：可选 {allowed}", "Ignored panels={value}: choose from {allowed}"),
     "wall.note_dwell": (
         "已忽略 dwell={value}：应为 {low}–{high} 的整秒数，使用 {default}",

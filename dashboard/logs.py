@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import sys
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -27,7 +27,8 @@ QUIET = ("werkzeug", "gunicorn.access")
 def secrets_of(settings) -> set[str]:
     """The secret values in these settings: every URL's password and the session-signing key."""
     found = set()
-    for name in ("services_url", "reviews_url", "indicators_url", "users_url", "redis_url", "celery_broker_url"):
+    for name in ("services_url", "reviews_url", "indicators_url", "users_url", "redis_url", "celery_broker_url",
+                 "alert_webhook_url"):
         url = getattr(settings, name, None)
         if url:
             try:
@@ -35,9 +36,10 @@ def secrets_of(settings) -> set[str]:
             except ValueError:
                 password = None
             if password:
-                found.add(password)
-    if getattr(settings, "secret_key", None):
-        found.add(settings.secret_key)
+                found.update({password, unquote(password)})
+    for name in ("secret_key", "alert_webhook_secret"):
+        if getattr(settings, name, None):
+            found.add(getattr(settings, name))
     return {s for s in found if len(s) >= 3}
 
 
@@ -53,8 +55,20 @@ def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
     return text
 
 
+def redact_values(value, secrets: set[str] | frozenset[str] = frozenset()):
+    """`value` with every string inside it redacted (dicts and lists walked; keys, numbers and booleans kept), so
+    that a secret that happens to look like a number or a key never breaks the JSON around it."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: redact_values(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_values(v, secrets) for v in value]
+    return value
+
+
 class JsonLines(JsonFormatter):
-    """python-json-logger's formatter, with the finished line redacted."""
+    """python-json-logger's formatter, with every string field (message and traceback included) redacted."""
 
     def __init__(self, *args, secrets: set[str] | frozenset[str] = frozenset(), **kwargs):
         kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
@@ -62,14 +76,16 @@ class JsonLines(JsonFormatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", *args, **kwargs)
         self.secrets = frozenset(secrets)
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.secrets)
+    def process_log_record(self, log_data):
+        return redact_values(super().process_log_record(log_data), self.secrets)
 
 
-def configure_logging(settings=None, stream=None, level: int = logging.INFO) -> logging.Handler:
-    """Replace the root logger's handlers with one JSON-lines handler on `stream` (stderr by default)."""
+def configure_logging(settings=None, stream=None, level: int = logging.INFO, extra_secrets=()) -> logging.Handler:
+    """Replace the root logger's handlers with one JSON-lines handler on `stream` (stderr by default).
+    `extra_secrets`: secrets the settings do not hold (the demo's session key kept in the data folder)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonLines(secrets=secrets_of(settings) if settings is not None else frozenset()))
+    secrets = (secrets_of(settings) if settings is not None else set()) | {s for s in extra_secrets if s}
+    handler.setFormatter(JsonLines(secrets=secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -10,6 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from dashboard import aggregation as agg
+from dashboard import wall as wall_model
 from dashboard.regions import City
 from dashboard.sources import SourceError, Sources
 
@@ -203,15 +204,23 @@ def refresh(
     late_hours: int = 48,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
+    alert_rules: dict | None = None,
+    on_alert_events: Callable[[list[dict], int], None] | None = None,
 ) -> int | None:
     """Publish a new snapshot and return its version; None when another refresher holds the lock or a
-    source failed (the failure is recorded and the last good snapshot stays current)."""
+    source failed (the failure is recorded and the last good snapshot stays current).
+
+    With `alert_rules` (dashboard.wall.alerts' thresholds), the snapshot's meta carries the alert state: each
+    breach with since when it is on (dashboard.wall.track against the last snapshot's state, full refresh or
+    not), and once the version is published `on_alert_events(events, version)` gets the breaches that started or
+    ended. Only a refresher calls this, so each event is sent by one process."""
     with store.refresh_lock() as acquired:
         if not acquired:
             log.info("another refresh is running; skipped")
             return None
         started = time.perf_counter()
-        previous = None if full else store.current()
+        last = store.current()
+        previous = None if full else last
         usable = previous is not None and all(name in previous.frames for name in KEYS)
         watermark = (
             datetime.fromisoformat(previous.meta["watermark"]) if usable and "watermark" in previous.meta else None
@@ -234,10 +243,19 @@ def refresh(
             "bad_rows": int(frames["quality_counts"]["rows"].sum()),
             "checked_at": now.isoformat(sep=" "),
         }
+        events = []
+        if alert_rules is not None:
+            found = wall_model.alerts(wall_model.unit_status(frames, now, rectification_days), **alert_rules)
+            meta["alerts"], events = wall_model.track(last.meta.get("alerts", []) if last else [], found, now)
         version = store.publish(frames, as_of=now.isoformat(sep=" "), meta=meta)
         log.info("published version %s (%s, %.2f s)", version, meta["kind"], meta["duration_s"],
                  extra={"event": "refresh_published", "version": version, "kind": meta["kind"],
                         "duration_s": meta["duration_s"], "bad_rows": meta["bad_rows"]})
+        if events and on_alert_events is not None:
+            try:
+                on_alert_events(events, version)
+            except Exception as exc:  # a failed notification never undoes a published snapshot
+                log.error("alert notification failed: %s", exc, exc_info=True, extra={"event": "alert_failed"})
         return version
 
 
@@ -249,15 +267,19 @@ def retry_delay(every: float, failures: int) -> float:
     return min(max(every, RETRY_MAX_SECONDS), first * 2 ** (failures - 1))
 
 
-def run_every(step: Callable[[], bool], every: float, wait: Callable[[float], bool]) -> None:
+def run_every(step: Callable[[], bool], every: float, wait: Callable[[float], bool],
+              fatal: tuple[type[Exception], ...] = ()) -> None:
     """Call `step` every `every` seconds until `wait(seconds)` returns True (stop). A step that returns False or
     raises is a failure: the next try comes sooner, then later and later (retry_delay), and the first success
-    returns to the normal interval. The loop itself never dies of a failed step."""
+    returns to the normal interval. The loop never dies of a failed step, except of a `fatal` error (a setting
+    or mapping no retry can mend), which it raises."""
     failures = 0
     while True:
         started = time.monotonic()
         try:
             ok = step()
+        except fatal:
+            raise
         except Exception as exc:
             log.error("refresh round failed: %s", exc, exc_info=True, extra={"event": "refresh_failed"})
             ok = False

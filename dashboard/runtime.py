@@ -39,8 +39,10 @@ class Runtime:
     clock: Clock | None = None
     users: object = None  # dashboard.users.UserStore
     geojson_url: str = "/boundaries.geojson"
+    alert_sink: object = None  # called with (events, version) after a refresh publishes; set for a refresher only
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _pinged: tuple | None = field(default=None, repr=False)
+    _ping_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     answers: AnswerCache = field(default_factory=lambda: AnswerCache(MEMO_ENTRIES), repr=False)
 
     def __post_init__(self):
@@ -84,13 +86,19 @@ class Runtime:
         )
 
     def source_status(self) -> dict[str, dict]:
-        """Whether each source answers: {name: {ok, error}}, pinged at most every SOURCE_PING_SECONDS."""
+        """Whether each source answers: {name: {ok, error}}, pinged at most every SOURCE_PING_SECONDS by one caller
+        at a time (the others get the last answer, or nothing before the first)."""
         cached = self._pinged
         if cached is not None and time.monotonic() - cached[0] < SOURCE_PING_SECONDS:
             return cached[1]
-        status = {name: {"ok": error is None, "error": error} for name, error in self.sources.ping().items()}
-        self._pinged = (time.monotonic(), status)
-        return status
+        if not self._ping_lock.acquire(blocking=False):
+            return cached[1] if cached is not None else {}
+        try:
+            status = {name: {"ok": error is None, "error": error} for name, error in self.sources.ping().items()}
+            self._pinged = (time.monotonic(), status)
+            return status
+        finally:
+            self._ping_lock.release()
 
     def refresh_now(self, full: bool = False) -> int | None:
         """Refresh the snapshot from the sources with this runtime's settings."""
@@ -102,6 +110,8 @@ class Runtime:
             rectification_days=self.settings.rectification_days,
             late_hours=self.settings.late_window_hours,
             full=full,
+            alert_rules=self.settings.alert_rules(),
+            on_alert_events=self.alert_sink,
         )
 
     def start_scheduler(self) -> threading.Thread:

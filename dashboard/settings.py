@@ -129,6 +129,15 @@ class Settings(BaseSettings):
     wall_overdue_alert: int = Field(
         20, ge=0, description="Overdue bad reviews in one unit that take over the wall (0: off)."
     )
+    alert_webhook_url: str | None = Field(
+        None, description="URL that gets a signed JSON POST when an alert begins or ends (empty: none)."
+    )
+    alert_webhook_secret: str | None = Field(
+        None, description="Shared secret that signs each alert POST (HMAC-SHA256); at least 16 characters."
+    )
+    public_url: str | None = Field(
+        None, description="The app's address as people reach it, for links in alert messages (default: host:port)."
+    )
     # --- end wall screen ---
     demo_scale: int = Field(
         300_000,
@@ -141,7 +150,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", "users_url", "secret_key",
-                     "celery_broker_url",
+                     "celery_broker_url", "alert_webhook_url", "alert_webhook_secret", "public_url",
                      mode="before")
     @classmethod
     def _empty_is_none(cls, value):
@@ -238,6 +247,14 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _signed_alerts(self):
+        """An alert webhook is always signed, with a secret long enough to matter."""
+        if self.alert_webhook_url and (not self.alert_webhook_secret or len(self.alert_webhook_secret) < 16):
+            raise ValueError("ONESCREEN_ALERT_WEBHOOK_SECRET (at least 16 characters) is required with "
+                             "ONESCREEN_ALERT_WEBHOOK_URL: the receiver checks each message's signature with it")
+        return self
+
+    @model_validator(mode="after")
     def _secret_outside_the_demo(self):
         """Outside the embedded demo, sessions must be signed with a key the operator sets."""
         if not self.embedded and self.secret_key is None:
@@ -246,6 +263,11 @@ class Settings(BaseSettings):
                 "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         return self
+
+    def alert_rules(self) -> dict:
+        """The wall's alert thresholds, as dashboard.wall.alerts takes them."""
+        return {"bad_rate_alert": self.wall_bad_rate_alert, "min_reviews": self.wall_min_reviews,
+                "overdue_alert": self.wall_overdue_alert}
 
     def users_database(self) -> str:
         """The users database URL (SQLite in the data folder by default)."""

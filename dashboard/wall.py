@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
@@ -96,6 +96,7 @@ class Alert:
     value: float
     threshold: float
     reviews: int  # reviews behind a bad rate (this month); 0 for overdue
+    since: str | None = None  # when the breach began (the refresh that first saw it), "YYYY-MM-DD HH:MM:SS"
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,27 @@ def alerts(status: pd.DataFrame, *, bad_rate_alert: float, min_reviews: int, ove
         if overdue_alert > 0 and row["overdue"] >= overdue_alert:
             found.append(Alert(str(code), "overdue", float(row["overdue"]), float(overdue_alert), 0))
     return sorted(found, key=lambda a: (-a.value / a.threshold, a.unit, a.kind))
+
+
+def track(previous: list[dict], current: list[Alert], now: datetime) -> tuple[list[dict], list[dict]]:
+    """The alert state after a refresh and the events to send out.
+
+    `previous` is the last snapshot's state (dicts of Alert fields); `current` the alerts found now. A breach
+    still on keeps its `since`; a new one begins now (event `breach_started`); one no longer found has ended
+    (event `breach_ended`, with its last value). The state is ordered like `current` (worst first)."""
+    stamp = now.isoformat(sep=" ", timespec="seconds")
+    before = {(a["unit"], a["kind"]): a for a in previous}
+    state, events = [], []
+    for alert in current:
+        old = before.pop((alert.unit, alert.kind), None)
+        since = old["since"] if old and old.get("since") else stamp
+        entry = {**asdict(alert), "since": since}
+        state.append(entry)
+        if old is None:
+            events.append({"event": "breach_started", "at": stamp, **entry})
+    for old in before.values():
+        events.append({"event": "breach_ended", "at": stamp, **old})
+    return state, events
 
 
 def shorten(text: str, limit: int = REASON_CHARS) -> str:

@@ -80,6 +80,7 @@ WALL_RANKING = "wall-ranking"
 WALL_TREND = "wall-trend"
 WALL_VERDICT = "wall-verdict"
 WALL_ALERT = "wall-alert"
+WALL_RAIL = "wall-rail"
 WALL_NOTES = "wall-notes"
 
 

@@ -17,6 +17,7 @@ from layouts import ids
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": True}
 GRAPH_STYLE = {"width": "100%", "height": "100%"}
 ALERT_LINES = 6
+RAIL_ITEMS = 3  # breaches the rail names; it counts the rest
 ARROWS = {True: "▲", False: "▼"}
 
 
@@ -126,14 +127,50 @@ def alert_line(alert: Alert, names: dict[str, str], lang: str) -> html.Li:
     return html.Li(text, **{"data-unit": alert.unit, "data-kind": alert.kind})
 
 
-def alert_view(found: list[Alert], names: dict[str, str], lang: str) -> tuple[list, str]:
-    """The alert panel's content and class: shown ('active') while any threshold is breached."""
+def alert_view(found: list[Alert], names: dict[str, str], lang: str) -> list:
+    """The takeover's content: every breach, worst first. assets/wall.js shows it over the stage for one dwell
+    when a breach starts, never for breaches already on when the screen loads."""
     if not found:
-        return [], "wall-alert"
+        return []
     lines = [alert_line(a, names, lang) for a in found[:ALERT_LINES]]
     if len(found) > ALERT_LINES:
         lines.append(html.Li(t("wall.alert_more", lang, n=len(found) - ALERT_LINES), className="more"))
-    return [html.H2(t("wall.alert_title", lang)), html.Ul(lines)], "wall-alert active"
+    return [html.H2(t("wall.alert_title", lang)), html.Ul(lines)]
+
+
+def since_text(since: str | None, today_iso: str) -> str:
+    """When a breach began, short: the time today, else month-day and time."""
+    if not since:
+        return ""
+    return since[11:16] if since[:10] == today_iso else since[5:16]
+
+
+def rail_item(alert: Alert, names: dict[str, str], lang: str, today_iso: str) -> html.Span:
+    """One breach in the rail: unit, figure against threshold, since when."""
+    name = names.get(alert.unit, alert.unit)
+    if alert.kind == "bad_rate":
+        value, threshold = f"{alert.value:.1%}", f"{alert.threshold:.1%}"
+    else:
+        value, threshold = f"{alert.value:,.0f}", f"{alert.threshold:,.0f}"
+    text = t(f"wall.rail_{alert.kind}", lang, unit=name, value=value, threshold=threshold)
+    return html.Span(
+        [html.Span(text, className="wall-rail-text"),
+         html.Span(t("wall.rail_since", lang, since=since_text(alert.since, today_iso)), className="wall-rail-since")],
+        className=f"wall-rail-item {alert.kind}",
+        **{"data-unit": alert.unit, "data-kind": alert.kind},
+    )
+
+
+def rail_view(found: list[Alert], names: dict[str, str], lang: str, today_iso: str) -> tuple[list, str]:
+    """The alert rail under the stage: every breach, worst first, with since when (as many as fit, then a count
+    of the rest); 'No alerts' when calm. It stays while the panels rotate."""
+    if not found:
+        return [html.Span(t("wall.rail_none", lang), className="wall-rail-title")], "wall-rail calm"
+    items = [rail_item(a, names, lang, today_iso) for a in found[:RAIL_ITEMS]]
+    more = [html.Span(t("wall.alert_more", lang, n=len(found) - RAIL_ITEMS), className="wall-rail-more")] if len(
+        found) > RAIL_ITEMS else []
+    title = html.Span(t("wall.rail_title", lang, n=len(found)), className="wall-rail-title")
+    return [title, html.Span([*items, *more], className="wall-rail-items")], "wall-rail active"
 
 
 def panel(name: str, title: str, graph_id: str, active: bool, extra=None) -> html.Section:
@@ -221,6 +258,7 @@ def wall_layout(
                 ],
                 className="wall-body",
             ),
+            html.Div(id=ids.WALL_RAIL, className="wall-rail", role="status", **{"aria-live": "polite"}),
             html.Footer(
                 [
                     html.Span(

@@ -3,7 +3,7 @@ the units over an alert threshold (rules in dashboard/wall.py and docs/wall.md).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -98,15 +98,21 @@ def trend(view: View, metric: str) -> Answer:
 
 
 def alerts(view: View, thresholds: Thresholds) -> Answer:
-    """Units at or over a takeover threshold, worst first: unit, kind, value, threshold, reviews."""
-    found = view.memo(("wall_alerts", thresholds), lambda v: model.alerts(
-        model.unit_status(v.frames, v.as_of, v.rectification_days), **asdict(thresholds)))
-    found = [a for a in found if a.unit in view.scope.units]
-    rows = pd.DataFrame([asdict(a) for a in found], columns=["unit", "kind", "value", "threshold", "reviews"])
+    """Units at or over an alert threshold, worst first: unit, kind, value, threshold, reviews, since (when the
+    breach began: the refresher's alert state in the snapshot; a breach it has not seen reads as of the data)."""
+    def build(v: View) -> list[model.Alert]:
+        began = {(a["unit"], a["kind"]): a.get("since") for a in v.snapshot.meta.get("alerts", [])}
+        found = model.alerts(model.unit_status(v.frames, v.as_of, v.rectification_days), **asdict(thresholds))
+        stamp = v.as_of.isoformat(sep=" ", timespec="seconds")
+        return [replace(a, since=began.get((a.unit, a.kind)) or stamp) for a in found]
+
+    found = [a for a in view.memo(("wall_alerts", thresholds), build) if a.unit in view.scope.units]
+    columns = ["unit", "kind", "value", "threshold", "reviews", "since"]
+    rows = pd.DataFrame([asdict(a) for a in found], columns=columns)
     return Answer(rows, provenance(view, "alerts", filters=asdict(thresholds)))
 
 
 def alert_list(answer: Answer) -> list[model.Alert]:
-    """The alerts read back from the answer's rows (what the alert renderer draws)."""
-    return [model.Alert(r.unit, r.kind, float(r.value), float(r.threshold), int(r.reviews))
+    """The alerts read back from the answer's rows (what the alert renderers draw)."""
+    return [model.Alert(r.unit, r.kind, float(r.value), float(r.threshold), int(r.reviews), r.since)
             for r in answer.rows.itertuples()]

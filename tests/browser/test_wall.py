@@ -1,6 +1,6 @@
 """The wall screen in Chromium: it fills 1920×1080 and 3840×2160 exactly, rotates without the server, says when
-its data is stale and why, is taken over by an alert while a threshold is breached, and runs hundreds of refresh
-cycles without its JS heap or DOM growing."""
+its data is stale and why, keeps alerts in a rail and is taken over for one dwell when a breach starts, and runs
+hundreds of refresh cycles without its JS heap or DOM growing."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ FIT = """() => {
   const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   const over = [];
   for (const el of document.querySelectorAll(
-      '.wall-tile, .wall-tile *, .wall-header, .wall-header *, .wall-panel-head *, .wall-alert.active *')) {
+      '.wall-tile, .wall-tile *, .wall-header, .wall-header *, .wall-panel-head *, .wall-alert.active *, .wall-rail'
+      )) {
     if (el.clientWidth === 0 && el.clientHeight === 0) continue;  // inline or hidden: measured by its parent
     if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) {
       over.push(`${el.className}: ${el.textContent.slice(0, 40)} ${el.scrollWidth}x${el.scrollHeight}`
@@ -189,30 +190,59 @@ def test_the_browser_says_the_data_is_old_when_the_server_is_unreachable(browser
         page.context.close()
 
 
-def test_an_alert_takes_over_while_a_unit_breaches_a_threshold(browser, auth_state, wall_server):
+RAIL_KEYS = """() => [...document.querySelectorAll('#wall-rail .wall-rail-item')]
+                   .map(e => e.dataset.unit + '/' + e.dataset.kind)"""
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_alerts_share_the_screen_and_take_over_only_when_a_breach_starts(browser, auth_state, wall_server, width,
+                                                                          height):
     rt = wall_server.runtime
-    page = new_page(browser, auth_state, 1920, 1080)
     snap = rt.reader.get()
+    now = rt.clock.now()
+    on_before = with_overdue(snap.frames, "230104", 25, now)
+    rt.store.publish(on_before, snap.as_of, snap.meta)  # a breach that is on before the screen loads
+    page = new_page(browser, auth_state, width, height)
     try:
-        open_wall(page, wall_server.url, "?poll=0.3")
-        assert page.locator("#wall-alert.active").count() == 0
-        breached = rt.store.publish(with_overdue(snap.frames, "230104", 25, rt.clock.now()), snap.as_of, snap.meta)
-        page.wait_for_function(f"() => document.getElementById('wall-drawn').textContent === '{breached}'")
-        alert = page.locator("#wall-alert.active")
-        alert.wait_for()
-        item = alert.locator('li[data-unit="230104"][data-kind="overdue"]')
-        assert "道外区" in item.inner_text() and "阈值 20" in item.inner_text()
+        open_wall(page, wall_server.url, "?poll=0.3&dwell=2")
+        assert page.evaluate(RAIL_KEYS) == ["230104/overdue"]
+        rail = page.locator("#wall-rail.active")
+        assert "道外区" in rail.inner_text() and "阈值 20" in rail.inner_text() and "自 " in rail.inner_text()
+        page.wait_for_timeout(600)
+        assert page.locator("#wall-alert.active").count() == 0  # already on at load: the rail only, no takeover
+        assert_fits(page, width, height)
+
+        started = rt.store.publish(with_overdue(on_before, "230102", 40, now), snap.as_of, snap.meta)
+        page.wait_for_function(f"() => document.getElementById('wall-drawn').textContent === '{started}'")
+        takeover = page.locator("#wall-alert.active")
+        takeover.wait_for(timeout=5_000)  # a breach starts: the takeover covers the stage
+        assert takeover.locator('li[data-unit="230102"][data-kind="overdue"]').count() == 1
         covers = page.evaluate(
             """() => { const a = document.getElementById('wall-alert').getBoundingClientRect();
-                       const s = document.getElementById('wall-stage').getBoundingClientRect();
-                       return [a.left - s.left, a.top - s.top, s.right - a.right, s.bottom - a.bottom]; }"""
+                       const el = document.getElementById('wall-stage'), s = el.getBoundingClientRect();
+                       const bx = el.clientLeft, by = el.clientTop;  // inside the stage's border
+                       return [a.left - s.left - bx, a.top - s.top - by, s.right - bx - a.right,
+                               s.bottom - by - a.bottom]; }"""
         )
-        assert all(abs(v) <= 1 for v in covers)  # the alert covers the whole rotating stage
-        assert_fits(page, 1920, 1080)
+        assert all(abs(v) <= 1 for v in covers), covers  # the takeover covers the whole stage
+        assert_fits(page, width, height)
+        panels_seen = {tuple(page.evaluate(ACTIVE))}
+        deadline = time.monotonic() + 8
+        while page.locator("#wall-alert.active").count() and time.monotonic() < deadline:
+            panels_seen.add(tuple(page.evaluate(ACTIVE)))
+            page.wait_for_timeout(100)
+        assert page.locator("#wall-alert.active").count() == 0  # one dwell (2 s), then the stage shows again
+        page.wait_for_timeout(2_200)
+        panels_seen.add(tuple(page.evaluate(ACTIVE)))
+        assert len(panels_seen) >= 2  # the rotation went on beneath the takeover
+        assert page.evaluate(RAIL_KEYS) == ["230102/overdue", "230104/overdue"]  # worst first, still there
+
         cleared = rt.store.publish(snap.frames, snap.as_of, snap.meta)
         page.wait_for_function(f"() => document.getElementById('wall-drawn').textContent === '{cleared}'")
+        assert page.evaluate(RAIL_KEYS) == [] and page.locator("#wall-rail.calm").count() == 1
         assert page.locator("#wall-alert.active").count() == 0
     finally:
+        rt.store.publish(snap.frames, snap.as_of, snap.meta)
         page.context.close()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -19,6 +20,7 @@ from dashboard.answers import overview as overview_answers
 from dashboard.answers import wall as wall_answers
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, metric_table, periods
+from dashboard.refresh import refresh
 from tests.conftest import as_leader, fixed_settings, leader_view, sign_in
 from tests.frames import with_overdue
 
@@ -338,7 +340,7 @@ def test_draw_builds_every_part_from_the_snapshot(app):
     rt = app.server.extensions["onescreen"]
     with as_leader(app):
         out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")
-    tiles, fig_map, fig_rank, fig_trend, verdict, alert, alert_class, as_of, drawn, fresh = out
+    tiles, fig_map, fig_rank, fig_trend, verdict, alert, rail, rail_class, as_of, drawn, fresh = out
     snap = rt.reader.get()
     assert drawn == str(snap.version) and as_of.startswith("Data as of ")
     assert len(tiles) == 6 and [t["props"]["data-metric"] for t in tiles] == [
@@ -354,7 +356,8 @@ def test_draw_builds_every_part_from_the_snapshot(app):
     assert {n for trace in fig_rank["data"] for n in trace["y"]} <= {u.name("en") for u in rt.city.units}
     assert [tr["name"] for tr in fig_trend["data"]] == ["Gini", "Theil T"] and verdict
     assert json.loads(fresh)["old"].startswith("No new data for over 30 min")
-    assert (alert, alert_class) == ([], "wall-alert")  # the small demo breaches nothing by default
+    assert alert == [] and rail_class == "wall-rail calm"  # the small demo breaches nothing by default
+    assert text_of(rail) == '"No alerts"' or "No alerts" in text_of(rail)
 
 
 def test_draw_waits_for_the_screen_size_and_refuses_a_bad_one(app):
@@ -368,21 +371,69 @@ def test_draw_waits_for_the_screen_size_and_refuses_a_bad_one(app):
     assert screen_of({"w": 10**9, "h": 0}) == {"w": 15360, "h": 240}
 
 
-def test_takeover_names_the_unit_and_clears(app):
+def test_the_rail_and_the_takeover_name_the_unit_since_when_and_clear(app):
     rt = app.server.extensions["onescreen"]
     snap = rt.reader.get()
     breached = with_overdue(snap.frames, "230104", 20, rt.clock.now())
-    rt.store.publish(breached, snap.as_of, snap.meta)  # 20 more overdue bad reviews in 道外区 (Daowai)
+    began = {"unit": "230104", "kind": "overdue", "value": 20.0, "threshold": 20.0, "reviews": 0,
+             "since": "2026-11-21 09:30:00"}  # the refresher saw it begin yesterday
+    rt.store.publish(breached, snap.as_of, {**snap.meta, "alerts": [began]})  # 20 more overdue in Daowai
     try:
         with as_leader(app):
             out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")
-        assert out[6] == "wall-alert active"
-        item = text_of(out[5])
+        takeover, rail, rail_class = out[5:8]
+        assert rail_class == "wall-rail active"
+        assert "Alerts 1" in text_of(rail) and "Daowai 20 overdue (threshold 20)" in text_of(rail)
+        assert "since 11-21 09:30" in text_of(rail) and '"data-unit": "230104"' in text_of(rail)
+        item = text_of(takeover)
         assert "Daowai: " in item and "overdue bad reviews (threshold 20)" in item and '"data-unit": "230104"' in item
+        rt.store.publish(breached, snap.as_of, snap.meta)  # a breach the refresher has not recorded: as of the data
+        with as_leader(app):
+            assert "since 12:00" in text_of(draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")[6])
     finally:
         rt.store.publish(snap.frames, snap.as_of, snap.meta)
     with as_leader(app):
-        assert draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")[5:7] == ([], "wall-alert")
+        out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en")
+    assert out[5] == [] and out[7] == "wall-rail calm"
+
+
+def test_track_keeps_since_for_a_breach_still_on_and_says_which_started_and_ended():
+    now = datetime(2026, 11, 22, 12, 0)
+    a = wall.Alert("230104", "overdue", 25, 20, 0)
+    b = wall.Alert("230102", "bad_rate", 0.12, 0.08, 40)
+    state, events = wall.track([], [a], now)
+    assert state[0]["since"] == "2026-11-22 12:00:00"
+    assert [(e["event"], e["unit"]) for e in events] == [("breach_started", "230104")]
+    later = now + timedelta(minutes=5)
+    state, events = wall.track(state, [b, replace(a, value=30)], later)
+    assert [(s["unit"], s["since"], s["value"]) for s in state] == [
+        ("230102", "2026-11-22 12:05:00", 0.12), ("230104", "2026-11-22 12:00:00", 30)]
+    assert [(e["event"], e["unit"]) for e in events] == [("breach_started", "230102")]
+    state, events = wall.track(state, [b], later + timedelta(minutes=5))
+    assert [(e["event"], e["unit"], e["since"], e["value"]) for e in events] == [
+        ("breach_ended", "230104", "2026-11-22 12:00:00", 30)]
+
+
+def test_a_refresh_records_alert_state_and_hands_over_started_and_ended_breaches(app):
+    rt = app.server.extensions["onescreen"]
+    received = []
+    rt.alert_sink = lambda events, version: received.append((version, [(e["event"], e["unit"]) for e in events]))
+    lowest = {"bad_rate_alert": 0.0001, "min_reviews": 1, "overdue_alert": 0}  # any bad review this month
+    status = wall.unit_status(rt.reader.get().frames, rt.clock.now(), rt.settings.rectification_days)
+    breaching = sorted(status.index[status["bad"] >= 1])
+    assert breaching  # the demo has bad reviews this month somewhere
+    try:
+        v1 = refresh(rt.sources, rt.store, rt.city, rt.clock.now(), alert_rules=lowest, on_alert_events=rt.alert_sink)
+        assert {u for _, pairs in received for _, u in pairs} == set(breaching)
+        assert sorted(a["unit"] for a in rt.store.current().meta["alerts"]) == breaching
+        received.clear()
+        refresh(rt.sources, rt.store, rt.city, rt.clock.now(), alert_rules=lowest, on_alert_events=rt.alert_sink)
+        assert received == []  # still on: nothing new to say
+        refresh(rt.sources, rt.store, rt.city, rt.clock.now(), alert_rules=rt.settings.alert_rules(),
+                on_alert_events=rt.alert_sink)
+        assert received[0][0] > v1 and {e for e, _ in received[0][1]} == {"breach_ended"}
+    finally:
+        rt.alert_sink = None
 
 
 def test_poll_sends_nothing_while_nothing_changed(app):
