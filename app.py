@@ -159,6 +159,7 @@ def create_app(settings: Settings, *, worker: bool = False) -> Dash:
 
     if settings.refresh_seconds and not worker:
         rt.start_scheduler()
+        rt.start_feed()
     rt.reader.get()  # hold the current snapshot from the start: a store outage before the first request still serves
     return app
 

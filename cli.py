@@ -25,11 +25,14 @@ def _progress(label: str, done: int, total: int) -> None:
 
 
 def cmd_demo(args) -> int:
-    """Replace the sources' data with deterministic synthetic data for the city; print rows and bad rows."""
+    """Replace the sources' data with deterministic synthetic data for the city; print rows and bad rows. With
+    --live, keep appending live rows to sources already marked as demo data instead (refusing any other)."""
     from data_sources.demo import run_demo
 
     settings, city = wiring.settings_and_city()
     sources = wiring.sources(settings, city)
+    if args.live:
+        return demo_live(settings, city, sources, args.every)
     result = run_demo(
         sources,
         city,
@@ -46,6 +49,32 @@ def cmd_demo(args) -> int:
     print("Bad rows injected on purpose (docs/demo-data.md):")
     for (table, reason), rows in result.bad.items():
         print(f"  {table:<22}{reason:<28}{rows:>8,}")
+    return 0
+
+
+def demo_live(settings, city, sources, every: int) -> int:
+    """The live demo feed against the sources (demo databases on real servers, too) every EVERY seconds."""
+    import time
+
+    from dashboard.logs import configure_logging
+    from dashboard.refresh import run_every
+    from data_sources.feed import Feed, FeedRefused
+
+    configure_logging(settings)
+    try:
+        feed = Feed(sources, city, settings.demo_seed)
+    except FeedRefused as exc:
+        print(f"demo --live refused: {exc}", file=sys.stderr)
+        return 2
+    clock = settings.clock()
+    try:
+        run_every(lambda: feed.step(clock.now()) is not None, every, lambda s: time.sleep(s) or False,
+                  fatal=(FeedRefused,))
+    except KeyboardInterrupt:
+        return 0
+    except FeedRefused as exc:
+        print(f"demo --live refused: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -116,7 +145,13 @@ def cmd_refresh(args) -> int:
     settings, _city = wiring.settings_and_city()
     configure_logging(settings)
 
+    feed = None
+    if settings.embedded and settings.demo_live:
+        feed = wiring.live_feed(settings, _city, wiring.sources(settings, _city, prepare=True))
+
     def step() -> bool:
+        if feed is not None:
+            feed(settings.clock().now())  # the embedded demo moves on (make serve): its rows, then the refresh
         _code, failed = _refresh_round(args, quiet=True)
         args.full = False  # only the first round may be full
         return not failed
@@ -235,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, help="random seed (default ONESCREEN_DEMO_SEED)")
     demo.add_argument("--end", type=date.fromisoformat, help="last day of data, YYYY-MM-DD (default yesterday)")
     demo.add_argument("--bad-share", type=float, help="share of bad rows (default ONESCREEN_DEMO_BAD_SHARE)")
+    demo.add_argument("--live", action="store_true",
+                      help="append live rows to sources already filled by `demo` (refuses any other), until stopped")
+    demo.add_argument("--every", type=int, default=10, metavar="SECONDS", help="seconds between live steps")
     refresh = sub.add_parser("refresh", help="aggregate the sources and publish a new snapshot")
     refresh.add_argument("--full", action="store_true", help="re-aggregate everything, not just recent rows")
     refresh.add_argument("--every", type=int, metavar="SECONDS",

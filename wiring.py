@@ -85,6 +85,18 @@ def alert_sink(settings: Settings, city: City):
                         settings.clock()).send
 
 
+def live_feed(settings: Settings, city: City, found: SqlSources):
+    """The live demo feed's step (called with "now"), or None: only with ONESCREEN_DEMO_LIVE on and sources
+    marked as demo data (anything else is never written to)."""
+    if not settings.demo_live:
+        return None
+    from data_sources.feed import Feed, is_demo
+
+    if not is_demo(found):
+        return None
+    return Feed(found, city, settings.demo_seed).step
+
+
 def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
     """City, boundaries, sources, snapshot store and users named by the settings. A single-process server
     (`worker=False`) also prepares the embedded demo and makes a first snapshot; a web worker under gunicorn does
@@ -97,7 +109,10 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
     if not worker:
         demo_accounts(settings, users, city)
     runtime = Runtime(settings, city, geojson, found, snapshots, SnapshotReader(snapshots), users=users,
-                      alert_sink=None if worker else alert_sink(settings, city))
+                      alert_sink=None if worker else alert_sink(settings, city),
+                      feed_step=None if worker else live_feed(settings, city, found))
+    if runtime.feed_step is not None:
+        runtime.feed_step(runtime.clock.now())  # the demo's data runs up to this moment (and fills any gap)
     if not worker:
         try:
             empty = snapshots.current_version() is None

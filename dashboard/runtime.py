@@ -40,6 +40,7 @@ class Runtime:
     users: object = None  # dashboard.users.UserStore
     geojson_url: str = "/boundaries.geojson"
     alert_sink: object = None  # called with (events, version) after a refresh publishes; set for a refresher only
+    feed_step: object = None  # the live demo feed (called with "now"); only on demo data, never in a web worker
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _pinged: tuple | None = field(default=None, repr=False)
     _ping_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -129,6 +130,21 @@ class Runtime:
         thread.start()
         return thread
 
+    def start_feed(self) -> threading.Thread | None:
+        """Step the live demo feed every `demo_feed_seconds` in a daemon thread until stop_scheduler() (nothing
+        without a feed). The refresh thread picks its rows up."""
+        if self.feed_step is None:
+            return None
+
+        def step() -> bool:
+            self.feed_step(self.clock.now())
+            return True
+
+        thread = threading.Thread(target=run_every, args=(step, self.settings.demo_feed_seconds, self._stop.wait),
+                                  name="onescreen-demo-feed", daemon=True)
+        thread.start()
+        return thread
+
     def stop_scheduler(self) -> None:
-        """Stop the refresh thread after its current refresh."""
+        """Stop the refresh (and demo feed) threads after their current round."""
         self._stop.set()

@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     demo_bad_share: float = Field(
         0.002, ge=0.0, le=0.2, description="Share of demo rows made bad on purpose, of every kind of bad row."
     )
+    demo_live: bool = Field(
+        True, description="On demo data only: keep appending live rows (requests, reviews ...) while the app runs."
+    )
+    demo_feed_seconds: int = Field(
+        10, ge=1, le=3600, description="Seconds between two steps of the live demo feed (1-3600)."
+    )
 
     @field_validator("services_url", "reviews_url", "indicators_url", "redis_url", "users_url", "secret_key",
                      "celery_broker_url", "alert_webhook_url", "alert_webhook_secret", "public_url",

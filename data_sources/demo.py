@@ -16,7 +16,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import chain, groupby, pairwise
 from typing import NamedTuple
 
@@ -885,4 +885,7 @@ def run_demo(
         frames = chain([first.frame], (b.frame for b in group))  # noqa: B031 - consumed once, before the next group
         rows[name] = load_frames(sources.engine(source), sources.table(source, name), frames, progress, first.total)
         bad.update({(name, reason): count for reason, count in first.bad.items()})
+    from data_sources.feed import mark_demo  # the marker the live feed asks for before it writes anything
+
+    mark_demo(sources, datetime.combine(end + timedelta(days=1), datetime.min.time()))
     return DemoResult(rows, bad)

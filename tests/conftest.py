@@ -35,12 +35,14 @@ def fixed_settings(**values) -> Settings:
     """Settings for a test: no .env file, the clock fixed at TEST_NOW unless `now` is given."""
     values.setdefault("now", TEST_NOW)
     values.setdefault("secret_key", TEST_SECRET)
+    values.setdefault("demo_live", False)  # the live demo feed only where a test asks for it
     return Settings(_env_file=None, **values)
 
 
 def fixed_env(**values: str) -> dict[str, str]:
     """ONESCREEN_* variables for a command run in a new process, with its clock fixed at TEST_NOW."""
-    fixed = {"ONESCREEN_NOW": TEST_NOW.isoformat(), "ONESCREEN_SECRET_KEY": TEST_SECRET}
+    fixed = {"ONESCREEN_NOW": TEST_NOW.isoformat(), "ONESCREEN_SECRET_KEY": TEST_SECRET,
+             "ONESCREEN_DEMO_LIVE": "false"}
     return {**fixed, **{f"ONESCREEN_{k.upper()}": v for k, v in values.items()}}
 
 

@@ -47,7 +47,8 @@ def sign_in_page(page, base_url: str, user: str = BROWSER_USER, password: str = 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The embedded demo served on a free port of 127.0.0.1; yields its base URL."""
-    settings = fixed_settings(data_dir=tmp_path_factory.mktemp("data"), demo_scale=20_000)
+    # The live feed on: "today" has rows up to the fixed clock (the README's wall screenshots show them).
+    settings = fixed_settings(data_dir=tmp_path_factory.mktemp("data"), demo_scale=20_000, demo_live=True)
     app = create_app(settings)
     add_browser_user(app)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)

@@ -112,7 +112,7 @@ def test_every_wall_figure_draws_its_answer(app, rt):
         with as_leader(app):
             out = draw_wall(1, {"w": 1920, "h": 1080}, "?lang=en&metric=bad_rate")
         view = leader_view(rt)
-        tiles, fig_map, fig_rank, fig_trend, _, alert, alert_class, *_ = out
+        tiles, fig_map, fig_rank, fig_trend, _, alert, rail, rail_class, *_ = out
         month = wa.month_values(view, "bad_rate").rows.dropna(subset=["value"])
         assert values(fig_map["data"][1]["z"]) == pytest.approx(list(month["value"]))
         bars = {n: x for trace in fig_rank["data"] for n, x in zip(trace["y"], values(trace["x"]))}
@@ -120,9 +120,11 @@ def test_every_wall_figure_draws_its_answer(app, rt):
         trend = wa.trend(view, "bad_rate").rows
         assert list(fig_trend["data"][0]["x"]) == list(trend["period"])
         found = wa.alerts(view, thresholds(rt.settings)).rows
-        assert alert_class == "wall-alert active" and "230104" in list(found["unit"])
+        assert rail_class == "wall-rail active" and "230104" in list(found["unit"])
         drawn_units = [li["props"]["data-unit"] for li in alert[1]["props"]["children"] if "data-unit" in li["props"]]
         assert drawn_units == list(found["unit"])[: len(drawn_units)]
+        railed = [item["props"]["data-unit"] for item in rail[1]["props"]["children"] if "data-unit" in item["props"]]
+        assert railed == list(found["unit"])[: len(railed)] and railed
         kpis = wa.tiles(view).rows
         requests_month = kpis[(kpis["tile"] == "requests") & (kpis["window"] == "month")]["current"].iloc[0]
         overdue_now = kpis[(kpis["tile"] == "overdue") & (kpis["window"] == "now")]["current"].iloc[0]
