@@ -218,7 +218,10 @@ def install(server: flask.Flask, rt, prefix: str, secret: str) -> None:
         key_prefix=f"{settings.redis_prefix}:limits",
         default_limits=[],
         headers_enabled=True,
-        in_memory_fallback_enabled=True,  # Redis down: each worker counts logins in memory until it is back
+        # Redis down: the per-address count is skipped (and logged) rather than every login failing with a 500;
+        # each account's lockout (five failures) still holds. Not the library's in-memory fallback: its
+        # MemoryStorage starts a non-daemon timer that keeps a process from ever exiting.
+        swallow_errors=True,
     )
 
     @server.errorhandler(429)

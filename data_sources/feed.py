@@ -100,6 +100,11 @@ def _set_fed_until(sources: SqlSources, until: datetime) -> None:
             conn.execute(update(table).where(table.c.name == "fed_until").values(value=until.isoformat(sep=" ")))
 
 
+def _seconds(moment: datetime) -> int:
+    """A naive local time as a number, the same whatever the machine's time zone."""
+    return int((moment - datetime(1970, 1, 1)).total_seconds())
+
+
 def _unit_hash(text: str) -> float:
     """A number in [0, 1) from a text, the same on every run."""
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
@@ -192,7 +197,7 @@ class Feed:
 
     def _window(self, start: datetime, end: datetime) -> dict[str, int]:
         hist = self.history(start)
-        rng = np.random.default_rng([self.seed, int(start.timestamp()), int(end.timestamp())])
+        rng = np.random.default_rng([self.seed, _seconds(start), _seconds(end)])
         new = self._new_requests(hist, start, end, rng)
         with self.sources.engine("services").begin() as conn:
             if new:

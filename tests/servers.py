@@ -5,6 +5,7 @@ cut would, without touching the shared server other tests use)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -49,10 +50,13 @@ class RedisServer:
     def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed"
+        # A server keeps the machine's clock: under `make test-moved-clock` the test's process runs in faketime,
+        # whose preloaded library the child must not inherit (redis-server does not start under it).
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.folder), "--requirepass", self.password],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
         wait_for_port(self.port)
         return self

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -157,6 +158,10 @@ def test_a_worker_started_while_redis_is_down_serves_once_it_answers(tmp_path, m
     assert (store["backend"], store["ok"], store["serving"], store["version_in_memory"]) == (
         "redis", False, "memory", None)
     assert str(redis_server.port) in store["store_error"] and redis_server.password not in store["store_error"]
+    form = client.get("/login").data.decode()  # the login rate limit lives in Redis too: logins still answer
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    refused = client.post("/login", data={"username": "demo-admin", "password": "wrong", "csrf": csrf})
+    assert refused.status_code == 401
     redis_server.start()
     try:
         version = rt.refresh_now()
