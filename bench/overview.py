@@ -13,6 +13,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from dash import Dash, Input, Output, html
@@ -96,6 +97,32 @@ def cold_timings(client, period: str, rounds: int) -> list[float]:
     return out
 
 
+def district_cold_timings(client, rounds: int) -> list[float]:
+    """Milliseconds per district-page call with filters never asked before (nothing cached for them)."""
+    deps = client.get("/_dash-dependencies").get_json()
+    main = next(d for d in deps if "district-departments.rowData" in d["output"])
+    values = {"district-by.value": "week", "district-department.value": None, "district-channel.value": None,
+              "url.search": ""}
+    out = []
+    for i in range(rounds):
+        code = ("230102", "230113", "230125", "230184")[i % 4]
+        start = date(2025, 1, 1) + timedelta(days=i)  # a new range each call
+        inputs = values | {"district-dates.start_date": start.isoformat(),
+                           "district-dates.end_date": (start + timedelta(days=120)).isoformat(),
+                           "url.pathname": f"/district/{code}"}
+        body = {"output": main["output"],
+                "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
+                            for o in main["output"].strip(".").split("...")],
+                "inputs": [{**x, "value": inputs.get(f"{x['id']}.{x['property']}")} for x in main["inputs"]],
+                "changedPropIds": [f"{main['inputs'][0]['id']}.{main['inputs'][0]['property']}"],
+                "state": [{**x, "value": inputs.get(f"{x['id']}.{x['property']}")} for x in main["state"]]}
+        started = time.perf_counter()
+        response = client.post("/_dash-update-component", json=body, headers=CSRF)
+        out.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.data[:300]
+    return out
+
+
 def summary(values: list[float]) -> tuple[float, float]:
     """p50 and p99 in milliseconds."""
     q = statistics.quantiles(values, n=100)
@@ -167,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = [("trivial (baseline)", trivial)]
         rows += [(name, summary(timings(client, body, args.rounds))) for name, body in callbacks(period).items()]
         rows.append(("overview charts, cold inputs", summary(cold_timings(client, period, args.rounds))))
+        rows.append(("district page, cold inputs", summary(district_cold_timings(client, args.rounds))))
     print(f"{'callback':<28}{'p50 ms':>10}{'p99 ms':>10}{'p50 / trivial':>15}   goal <= 5")
     for name, (p50, p99) in rows:
         print(f"{name:<28}{p50:>10.2f}{p99:>10.2f}{p50 / trivial[0]:>15.1f}")

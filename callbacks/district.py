@@ -21,6 +21,7 @@ from dashboard.figures.district import (
     comparison_lines,
     dimension_bars,
     pareto_figure,
+    rectification_figure,
 )
 from dashboard.i18n import t
 from dashboard.metrics import CATALOGUE, DIMENSIONS
@@ -128,8 +129,7 @@ def render(view, p: answers.DistrictParams, lang: str) -> tuple:
         figures.append(comparison_lines(rows, metric, labels, spec.fmt, f"{t(f'metric.{metric}', lang)} ({unit_text})"))
     composite = answers.composite_profile(view, p)
     dims = {d: t(f"dimension.{d}", lang) for d in DIMENSIONS} | {"composite": t("overview.score", lang)}
-    fig_composite = dimension_bars(composite.rows, dims, series)
-    fig_composite.update_layout(title={"text": composite.provenance.period or "", "font": {"size": 13}})
+    fig_composite = dimension_bars(composite.rows, dims, series, composite.provenance.period or "")
     pareto_labels = {"count": t("district.count", lang), "cumulative": t("district.cumulative", lang)}
     paretos = []
     for kind in ("bad", "late"):
@@ -142,27 +142,20 @@ def render(view, p: answers.DistrictParams, lang: str) -> tuple:
     open_bad = answers.open_bad(view, p)
     open_note = t("district.open_bad_note", lang, as_of=view.as_of.isoformat(sep=" ")[:16],
                   total=f"{open_bad.provenance.notes['total']:,}", days=view.rectification_days)
-    rect = answers.rectification(view, p).rows
-    fig_rect = comparison_lines(rect[rect["metric"] == "rectification_rate"], "rectification_rate",
-                                {s: series[s] for s in ("unit", "city")}, ".0%", t("col.rectification_rate", lang))
-    timely = rect[rect["metric"] == "rectification_on_time_rate"]
-    for s in ("unit", "city"):
-        line = timely[timely["series"] == s].sort_values("period")
-        fig_rect.add_scatter(x=line["period"], y=line["value"], mode="lines+markers",
-                             name=f"{series[s]} · {t('col.rectification_on_time_rate', lang)}",
-                             line={"dash": "dot"}, marker={"size": 4})
+    fig_rect = rectification_figure(answers.rectification(view, p).rows, {s: series[s] for s in ("unit", "city")},
+                                    t("col.rectification_rate", lang), t("col.rectification_on_time_rate", lang))
     return (
-        *(json.loads(f.to_json()) for f in figures),
+        *figures,
         plain(standing_table(answers.standing(view, p).rows, lang)),
-        json.loads(fig_composite.to_json()),
+        fig_composite,
         records(answers.departments(view, p).rows),
         records(answers.items(view, p).rows),
-        *(json.loads(f.to_json()) for f in paretos),
-        json.loads(fig_mix.to_json()),
-        json.loads(fig_score.to_json()),
+        *paretos,
+        fig_mix,
+        fig_score,
         records(open_bad.rows),
         open_note,
-        json.loads(fig_rect.to_json()),
+        fig_rect,
         records(answers.rectification_by_department(view, p).rows),
     )
 
