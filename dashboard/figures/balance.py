@@ -10,16 +10,18 @@ from dashboard.figures import FONT_FAMILY, GROUP_COLOURS, TEMPLATE
 ACCENT = "#1f5fa8"
 
 
+# The light pages' layout (the template is added where it is used: as an object or as its JSON).
+LIGHT_LAYOUT = {
+    "font": {"family": FONT_FAMILY},
+    "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
+    "plot_bgcolor": "#ffffff",
+    "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+}
+
+
 def style(fig: go.Figure, **layout) -> go.Figure:
     """The light pages' look; keyword arguments add to or override the layout."""
-    defaults = {
-        "font": {"family": FONT_FAMILY},
-        "template": TEMPLATE,
-        "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-        "plot_bgcolor": "#ffffff",
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-    }
-    fig.update_layout(**(defaults | layout))
+    fig.update_layout(**(LIGHT_LAYOUT | {"template": TEMPLATE} | layout))
     fig.update_xaxes(automargin=True, gridcolor="#e8ecf1")
     fig.update_yaxes(automargin=True, gridcolor="#e8ecf1")
     return fig

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures import FONT_FAMILY, TEMPLATE
-from dashboard.figures.balance import ACCENT
+from dashboard.figures import TEMPLATE
+from dashboard.figures.balance import ACCENT, LIGHT_LAYOUT
 
 SERIES_STYLE = {
     "unit": {"color": ACCENT, "width": 3, "dash": "solid"},
@@ -31,13 +31,7 @@ def column(values) -> list:
 
 def light(**layout) -> dict:
     """The light pages' layout (dashboard.figures.balance.style's look) with `layout` added or overriding."""
-    out = {
-        "font": {"family": FONT_FAMILY},
-        "template": TEMPLATE_JSON,
-        "margin": {"l": 8, "r": 8, "t": 30, "b": 8},
-        "plot_bgcolor": "#ffffff",
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-    } | layout
+    out = LIGHT_LAYOUT | {"template": TEMPLATE_JSON} | layout
     for axis in {"xaxis", "yaxis"} | {k for k in layout if k.startswith(("xaxis", "yaxis"))}:
         out[axis] = {**out.get(axis, {}), **AXIS}
     return out
