@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import (
     Boolean,
@@ -76,6 +76,9 @@ audit = Table(
 MIN_PASSWORD = 10
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_MINUTES = 15
+# argon2id with RFC 9106's low-memory parameters (argon2-cffi's default: 3 passes, 64 MiB, 4 lanes). The test
+# suite lowers them for its own process only (tests/conftest.py): hashing strength is not what it tests.
+HASH_PARAMETERS = profiles.RFC_9106_LOW_MEMORY
 
 
 class UserError(Exception):
@@ -104,7 +107,7 @@ class UserStore:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, future=True)
         metadata.create_all(self.engine)
-        self.hasher = PasswordHasher()
+        self.hasher = PasswordHasher.from_parameters(HASH_PARAMETERS)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,7 +7,9 @@ import os
 from datetime import datetime
 
 import pytest
+from argon2 import profiles as argon2_profiles
 
+from dashboard import users
 from dashboard.regions import load_city
 from dashboard.settings import Settings
 
@@ -77,6 +79,12 @@ def city():
 # --- who the tests are -----------------------------------------------------------------------------------------
 
 TEST_PASSWORD = "correct horse battery staple"
+
+# Every app a test builds hashes its demo accounts and test users with argon2: at the product's cost (about
+# 120 ms a hash) that was a quarter of the unit tier. Tests in this process use argon2-cffi's CHEAPEST profile
+# (still argon2id); processes a test starts, and the product, keep users.HASH_PARAMETERS.
+PRODUCT_HASH_PARAMETERS = users.HASH_PARAMETERS
+users.HASH_PARAMETERS = argon2_profiles.CHEAPEST
 
 
 def as_viewer(rt, role: str = "leader", units=()):

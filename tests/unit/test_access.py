@@ -313,3 +313,13 @@ def test_a_token_exchange_never_redirects_to_another_host(app, rt):
     assert response.status_code == 303 and location.startswith("/") and not location.startswith("//")
     assert not any(ord(ch) < 0x21 for ch in location)  # a tab or newline a browser would drop into '//evil'
     assert "token=" not in location
+
+
+def test_the_product_hashes_passwords_with_rfc_9106_low_memory_argon2id():
+    from argon2 import PasswordHasher, extract_parameters, profiles
+
+    from tests.conftest import PRODUCT_HASH_PARAMETERS
+
+    assert PRODUCT_HASH_PARAMETERS == profiles.RFC_9106_LOW_MEMORY  # what users.HASH_PARAMETERS ships with
+    hashed = PasswordHasher.from_parameters(PRODUCT_HASH_PARAMETERS).hash("x" * 12)
+    assert extract_parameters(hashed).memory_cost == 65536 and hashed.startswith("$argon2id$")
