@@ -17,7 +17,7 @@ from celery.signals import setup_logging
 
 import wiring
 from dashboard.logs import configure_logging
-from dashboard.refresh import RETRY_MAX_SECONDS, refresh
+from dashboard.refresh import RETRY_MAX_SECONDS
 
 _settings = wiring.load_settings()
 _interval = _settings.refresh_seconds or 300
@@ -49,9 +49,7 @@ def refresh_task() -> int | None:
     sources = wiring.sources(settings, city, prepare=True)
     store = wiring.store(settings)
     try:
-        version = refresh(sources, store, city, settings.clock().now(), rectification_days=settings.rectification_days,
-                          late_hours=settings.late_window_hours, alert_rules=settings.alert_rules(),
-                          on_alert_events=wiring.alert_sink(settings, city))
+        version = wiring.refresh_with_settings(settings, city, sources, store)
     finally:
         sources.dispose()
     if version is None and store.last_failure() is not None:

@@ -90,8 +90,6 @@ def _refresh_round(args, quiet: bool = False) -> tuple[int, bool]:
     no progress or summary lines (the refresher's JSON log lines say it)."""
     import time
 
-    from dashboard.refresh import refresh
-
     settings, city = wiring.settings_and_city()
     sources = wiring.sources(settings, city, prepare=True)
     store = wiring.store(settings)
@@ -102,18 +100,7 @@ def _refresh_round(args, quiet: bool = False) -> tuple[int, bool]:
             print(f"  {time.perf_counter() - started:7.2f}s  {label}", file=sys.stderr, flush=True)
 
     try:
-        version = refresh(
-            sources,
-            store,
-            city,
-            settings.clock().now(),
-            rectification_days=settings.rectification_days,
-            late_hours=settings.late_window_hours,
-            full=args.full,
-            progress=step,
-            alert_rules=settings.alert_rules(),
-            on_alert_events=wiring.alert_sink(settings, city),
-        )
+        version = wiring.refresh_with_settings(settings, city, sources, store, full=args.full, progress=step)
     finally:
         sources.dispose()
     if version is None:

@@ -85,6 +85,17 @@ def alert_sink(settings: Settings, city: City):
                         settings.clock()).send
 
 
+def refresh_with_settings(settings: Settings, city: City, found: SqlSources, snapshots, *, full: bool = False,
+                          progress=None) -> int | None:
+    """dashboard.refresh.refresh at the clock's now with the settings' rectification days, late window, alert
+    rules and alert sink: the one way a refresher process (the CLI, the Celery task) refreshes."""
+    from dashboard.refresh import refresh
+
+    return refresh(found, snapshots, city, settings.clock().now(), rectification_days=settings.rectification_days,
+                   late_hours=settings.late_window_hours, full=full, progress=progress,
+                   alert_rules=settings.alert_rules(), on_alert_events=alert_sink(settings, city))
+
+
 def live_feed(settings: Settings, city: City, found: SqlSources):
     """The live demo feed's step (called with "now"), or None: only with ONESCREEN_DEMO_LIVE on and sources
     marked as demo data (anything else is never written to)."""

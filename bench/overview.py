@@ -97,6 +97,18 @@ def cold_timings(client, period: str, rounds: int) -> list[float]:
     return out
 
 
+def callback_body(dep: dict, values: dict[str, object]) -> dict:
+    """The browser's JSON for one callback of /_dash-dependencies, inputs and state filled from `values` by
+    "id.property" (None where absent)."""
+    outputs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
+               for o in dep["output"].strip(".").split("...")]
+    multi = dep["output"].startswith("..")
+    fill = lambda items: [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]  # noqa: E731
+    return {"output": dep["output"], "outputs": outputs if multi else outputs[0], "inputs": fill(dep["inputs"]),
+            "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
+            "state": fill(dep["state"])}
+
+
 def district_cold_timings(client, rounds: int) -> list[float]:
     """Milliseconds per district-page call with filters never asked before (nothing cached for them)."""
     deps = client.get("/_dash-dependencies").get_json()
@@ -110,12 +122,7 @@ def district_cold_timings(client, rounds: int) -> list[float]:
         inputs = values | {"district-dates.start_date": start.isoformat(),
                            "district-dates.end_date": (start + timedelta(days=120)).isoformat(),
                            "url.pathname": f"/district/{code}"}
-        body = {"output": main["output"],
-                "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
-                            for o in main["output"].strip(".").split("...")],
-                "inputs": [{**x, "value": inputs.get(f"{x['id']}.{x['property']}")} for x in main["inputs"]],
-                "changedPropIds": [f"{main['inputs'][0]['id']}.{main['inputs'][0]['property']}"],
-                "state": [{**x, "value": inputs.get(f"{x['id']}.{x['property']}")} for x in main["state"]]}
+        body = callback_body(main, inputs)
         started = time.perf_counter()
         response = client.post("/_dash-update-component", json=body, headers=CSRF)
         out.append((time.perf_counter() - started) * 1000)

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import requests
 
+from bench.overview import callback_body
 from tests.servers import RedisServer, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,17 +72,6 @@ def rss_kib(pgid: int) -> int:
 
 def dependencies(base: str, session: requests.Session) -> list[dict]:
     return session.get(f"{base}/_dash-dependencies", timeout=30).json()
-
-
-def callback_body(dep: dict, values: dict[str, object]) -> dict:
-    """The browser's JSON for one callback, inputs and state filled from `values` by "id.property"."""
-    outputs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
-               for o in dep["output"].strip(".").split("...")]
-    multi = dep["output"].startswith("..")
-    fill = lambda items: [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]  # noqa: E731
-    return {"output": dep["output"], "outputs": outputs if multi else outputs[0], "inputs": fill(dep["inputs"]),
-            "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
-            "state": fill(dep["state"])}
 
 
 class Recorder:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, MetaData, String, Table, and_, func, insert, select, update
+from sqlalchemy import Column, MetaData, String, Table, and_, bindparam, func, insert, select, update
 
 from dashboard.aggregation import CHANNELS
 from dashboard.regions import City
@@ -120,7 +120,7 @@ class History:
     """What the feed imitates, learned from the last HISTORY_DAYS of the sources."""
 
     daily: dict[str, float]  # requests per day, per unit
-    channels: tuple[np.ndarray, ...]  # channel shares (in CHANNELS order), the city's
+    channels: np.ndarray  # channel shares (in CHANNELS order), the city's
     items: pd.DataFrame  # code, department_code, promised_days
     participation: dict[str, float]  # reviews per completed request, per unit
     scores: dict[str, np.ndarray]  # share of scores 1..5, per unit
@@ -147,6 +147,7 @@ class Feed:
     def _learn(self, until: datetime) -> History:
         since = until - timedelta(days=HISTORY_DAYS)
         r, v = self.requests.c, self.reviews.c
+        item = self.sources.table("services", "service_item").c
         with self.sources.engine("services").connect() as conn:
             per_unit = dict(conn.execute(select(r.district_code, func.count()).where(
                 r.submitted_at >= since, r.submitted_at < until).group_by(r.district_code)).all())
@@ -154,11 +155,8 @@ class Feed:
                 r.submitted_at >= since, r.submitted_at < until).group_by(r.channel)).all())
             completed = dict(conn.execute(select(r.district_code, func.count()).where(
                 r.completed_at >= since, r.completed_at < until).group_by(r.district_code)).all())
-            items = pd.DataFrame(conn.execute(select(
-                self.sources.table("services", "service_item").c.code,
-                self.sources.table("services", "service_item").c.department_code,
-                self.sources.table("services", "service_item").c.promised_days)).all(),
-                columns=["code", "department_code", "promised_days"])
+            items = pd.DataFrame(conn.execute(select(item.code, item.department_code, item.promised_days)).all(),
+                                 columns=["code", "department_code", "promised_days"])
         with self.sources.engine("reviews").connect() as conn:
             scores = conn.execute(select(v.district_code, v.score, func.count()).where(
                 v.created_at >= since, v.created_at < until).group_by(v.district_code, v.score)).all()
@@ -171,7 +169,7 @@ class Feed:
         reviews_per_unit = {code: score_counts[code].sum() for code in codes}
         return History(
             daily={code: per_unit.get(code, 0) / HISTORY_DAYS for code in codes},
-            channels=(shares / shares.sum() if shares.sum() else np.full(len(CHANNELS), 1 / len(CHANNELS)),),
+            channels=shares / shares.sum() if shares.sum() else np.full(len(CHANNELS), 1 / len(CHANNELS)),
             items=items,
             participation={code: min(1.0, reviews_per_unit[code] / completed[code]) if completed.get(code) else 0.3
                            for code in codes},
@@ -225,7 +223,7 @@ class Feed:
                 for _ in range(rng.poisson(expected)):
                     submitted = h0 + timedelta(seconds=int(rng.integers(0, max(1, int(span)))))
                     item = hist.items.iloc[int(rng.integers(0, len(hist.items)))]
-                    channel = CHANNELS[int(rng.choice(len(CHANNELS), p=hist.channels[0]))]
+                    channel = CHANNELS[int(rng.choice(len(CHANNELS), p=hist.channels))]
                     rows.append({
                         "request_id": f"{ID_PREFIX}{submitted:%y%m%d%H%M%S}{code}{len(rows):05d}",  # 27 chars
                         "district_code": code, "department_code": item["department_code"],
@@ -244,11 +242,12 @@ class Feed:
         done = []
         for row in open_rows:
             at = _after(row.request_id, row.submitted_at, timedelta(hours=MEAN_HANDLING_HOURS), "done")
-            at = at.replace(microsecond=0)
-            if at <= end:
-                conn.execute(update(self.requests).where(r.request_id == row.request_id).values(
-                    status="completed", completed_at=at))
-                done.append({**row._asdict(), "completed_at": at})
+            if at.replace(microsecond=0) <= end:
+                done.append({**row._asdict(), "completed_at": at.replace(microsecond=0)})
+        if done:  # one statement, executed for every row
+            conn.execute(update(self.requests).where(r.request_id == bindparam("rid")).values(
+                status="completed", completed_at=bindparam("at")),
+                [{"rid": d["request_id"], "at": d["completed_at"]} for d in done])
         return done
 
     def _reviews_of(self, hist: History, done: list[dict], end: datetime, rng) -> list[dict]:
@@ -271,10 +270,10 @@ class Feed:
         v = self.reviews.c
         open_bad = conn.execute(select(v.review_id, v.created_at).where(
             and_(v.score <= 2, v.rectified_at.is_(None), v.review_id.like(f"R{ID_PREFIX}%")))).all()
-        n = 0
-        for review_id, created in open_bad:
-            at = _after(review_id, created, timedelta(days=MEAN_RECTIFICATION_DAYS), "fixed").replace(microsecond=0)
-            if at <= end:
-                conn.execute(update(self.reviews).where(v.review_id == review_id).values(rectified_at=at))
-                n += 1
-        return n
+        due = [{"rid": review_id, "at": at} for review_id, created in open_bad
+               if (at := _after(review_id, created, timedelta(days=MEAN_RECTIFICATION_DAYS), "fixed")
+                   .replace(microsecond=0)) <= end]
+        if due:
+            conn.execute(update(self.reviews).where(v.review_id == bindparam("rid")).values(
+                rectified_at=bindparam("at")), due)
+        return len(due)

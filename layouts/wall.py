@@ -109,21 +109,16 @@ def tiles_view(model: Tiles, day_label: str, lang: str) -> list:
     return flows + stocks
 
 
+def alert_figures(alert: Alert, names: dict[str, str]) -> dict[str, str]:
+    """An alert's unit name, value, threshold and reviews as text, for the takeover's and the rail's messages."""
+    spec = ".1%" if alert.kind == "bad_rate" else ",.0f"
+    return {"unit": names.get(alert.unit, alert.unit), "value": format(alert.value, spec),
+            "threshold": format(alert.threshold, spec), "reviews": f"{alert.reviews:,}"}
+
+
 def alert_line(alert: Alert, names: dict[str, str], lang: str) -> html.Li:
     """One breached threshold, naming the unit and its figure against the threshold."""
-    name = names.get(alert.unit, alert.unit)
-    if alert.kind == "bad_rate":
-        text = t(
-            "wall.alert_bad_rate",
-            lang,
-            unit=name,
-            value=f"{alert.value:.1%}",
-            threshold=f"{alert.threshold:.1%}",
-            reviews=f"{alert.reviews:,}",
-        )
-    else:
-        value, threshold = f"{alert.value:,.0f}", f"{alert.threshold:,.0f}"
-        text = t("wall.alert_overdue", lang, unit=name, value=value, threshold=threshold)
+    text = t(f"wall.alert_{alert.kind}", lang, **alert_figures(alert, names))
     return html.Li(text, **{"data-unit": alert.unit, "data-kind": alert.kind})
 
 
@@ -147,12 +142,7 @@ def since_text(since: str | None, today_iso: str) -> str:
 
 def rail_item(alert: Alert, names: dict[str, str], lang: str, today_iso: str) -> html.Span:
     """One breach in the rail: unit, figure against threshold, since when."""
-    name = names.get(alert.unit, alert.unit)
-    if alert.kind == "bad_rate":
-        value, threshold = f"{alert.value:.1%}", f"{alert.threshold:.1%}"
-    else:
-        value, threshold = f"{alert.value:,.0f}", f"{alert.threshold:,.0f}"
-    text = t(f"wall.rail_{alert.kind}", lang, unit=name, value=value, threshold=threshold)
+    text = t(f"wall.rail_{alert.kind}", lang, **alert_figures(alert, names))
     return html.Span(
         [html.Span(text, className="wall-rail-text"),
          html.Span(t("wall.rail_since", lang, since=since_text(alert.since, today_iso)), className="wall-rail-since")],
