@@ -132,6 +132,7 @@ def build_runtime(settings: Settings, *, worker: bool = False) -> Runtime:
             empty = False
         if empty:
             runtime.refresh_now()
+    runtime.reader.get()  # hold the current snapshot from the start: a worker serves it even if the store goes down
     return runtime
 
 
