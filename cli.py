@@ -165,6 +165,7 @@ def cmd_check(args) -> int:
         return 1
     if settings.mapping_file is not None:
         print(f"Mapping {settings.mapping_file}: matches the sources")
+    print(f"Optional review columns provided: {wiring.describe_review_columns(sources)}")
     print(format_report(sources, city, settings.clock().now(), limit=args.limit))
     return 0
 

@@ -42,6 +42,11 @@ def sources(settings: Settings, city: City, *, prepare: bool = False) -> SqlSour
     return found
 
 
+def describe_review_columns(found: SqlSources) -> str:
+    """'visited_at yes, real_name no, …': which optional review columns the review source provides."""
+    return ", ".join(f"{name} {'yes' if there else 'no'}" for name, there in found.optional_columns().items())
+
+
 def store(settings: Settings):
     """The snapshot store the settings name (Redis, or the data folder's)."""
     return open_store(settings.redis_url, settings.redis_prefix, settings.data_dir)
@@ -91,7 +96,7 @@ def refresh_with_settings(settings: Settings, city: City, found: SqlSources, sna
     rules and alert sink: the one way a refresher process (the CLI, the Celery task) refreshes."""
     from dashboard.refresh import refresh
 
-    return refresh(found, snapshots, city, settings.clock().now(), rectification_days=settings.rectification_days,
+    return refresh(found, snapshots, city, settings.clock().now(), deadlines=settings.deadlines(),
                    late_hours=settings.late_window_hours, full=full, progress=progress,
                    alert_rules=settings.alert_rules(), on_alert_events=alert_sink(settings, city))
 

@@ -1,4 +1,5 @@
-"""The aggregates API under /api/v1: units, metrics per unit and period, balance indices, data-quality counts.
+"""The aggregates API under /api/v1: units, metrics per unit and period, balance indices, the quarterly ranking of
+the composite index, data-quality counts.
 
 Typed query and response models (pydantic) drive validation and the OpenAPI 3 document at
 /api/v1/openapi.json, through flask-openapi3 (chosen because it builds on the pydantic models and settings the
@@ -28,6 +29,7 @@ from dashboard.answers import Answer
 from dashboard.answers import metrics as metric_answers
 from dashboard.answers import overview as overview_answers
 from dashboard.answers import quality as quality_answers
+from dashboard.answers import ranking as ranking_answers
 from dashboard.errors import BadInput
 from dashboard.metrics import CATALOGUE, OVERVIEW_METRICS
 from dashboard.quality import REASONS, all_reasons
@@ -56,6 +58,11 @@ class MetricsQuery(Query):
 class BalanceQuery(Query):
     metric: Literal[tuple(OVERVIEW_METRICS)] = Field(description="A metric the overview offers")  # type: ignore[valid-type]
     granularity: Literal["month", "year"] = Field("month", description="Indices per month or per year")
+
+
+class RankingQuery(Query):
+    quarter: str | None = Field(None, max_length=7, pattern=r"^\d{4}-Q[1-4]$",
+                                description="A quarter YYYY-Qn the data has; the latest complete quarter when absent")
 
 
 class QualityQuery(Query):
@@ -111,6 +118,27 @@ class BalanceRow(BaseModel):
 class BalanceResponse(BaseModel):
     meta: Meta
     rows: list[BalanceRow]
+
+
+class RankingRow(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    group: str
+    quarter: str = Field(description="YYYY-Qn")
+    composite: float | None = Field(description="Composite index (0-100) of the quarter; null: no index")
+    rank: float | None = Field(description="Rank among every unit of the city (1 is best; equal indices share the "
+                                           "lowest rank); null: not ranked")
+    previous_quarter: str = Field(description="The calendar quarter before")
+    previous_composite: float | None
+    previous_rank: float | None
+    rank_change: float | None = Field(description="Previous rank minus rank (positive: moved up)")
+    composite_change: float | None = Field(description="Index minus the previous quarter's index")
+
+
+class RankingResponse(BaseModel):
+    meta: Meta
+    rows: list[RankingRow]
 
 
 class QualityRow(BaseModel):
@@ -238,6 +266,16 @@ def blueprint(url_prefix: str) -> APIBlueprint:
              responses={200: BalanceResponse})
     def balance(query: BalanceQuery):
         return respond(overview_answers.balance(view_or_503(), query.metric, query.granularity), query.format)
+
+    @api.get("/ranking", summary="The quarterly ranking (季度综合排名) of the composite index, with the change since "
+             "the previous quarter", responses={200: RankingResponse})
+    def quarterly_ranking(query: RankingQuery):
+        view = view_or_503()
+        try:
+            answer = ranking_answers.quarterly_ranking(view, ranking_answers.parse(view, query.quarter))
+        except BadInput as exc:
+            return bad_request(exc)
+        return respond(answer, query.format)
 
     @api.get("/quality", summary="Bad source rows per table, reason and month", responses={200: QualityResponse})
     def quality(query: QualityQuery):

@@ -141,7 +141,10 @@ def render(view, p: answers.DistrictParams, lang: str) -> tuple:
                                      {s: series[s] for s in ("unit", "city")}, t("col.mean_score", lang))
     open_bad = answers.open_bad(view, p)
     open_note = t("district.open_bad_note", lang, as_of=view.as_of.isoformat(sep=" ")[:16],
-                  total=f"{open_bad.provenance.notes['total']:,}", days=view.rectification_days)
+                  total=f"{open_bad.provenance.notes['total']:,}", days=view.rectify.describe(lang))
+    if open_bad.rows["provisional"].any():
+        known = open_bad.provenance.notes["calendar_known_until"]
+        open_note += " " + t("deadline.provisional", lang, year=int(known[:4]) + 1 if known else "")
     fig_rect = rectification_figure(answers.rectification(view, p).rows, {s: series[s] for s in ("unit", "city")},
                                     t("col.rectification_rate", lang), t("col.rectification_on_time_rate", lang))
     return (

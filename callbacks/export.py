@@ -16,7 +16,8 @@ from dashboard.routes import query_string
 from layouts import ids
 from layouts.export import slot_href
 
-PAGE_PARAMS = {"overview": ("metric", "period", "unit"), "district": ("from", "to", "by", "department", "channel")}
+PAGE_PARAMS = {"overview": ("metric", "period", "unit", "quarter"),
+               "district": ("from", "to", "by", "department", "channel")}
 
 
 def links(page: str, query: str, code: str | None = None) -> list[str]:

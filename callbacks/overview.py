@@ -1,4 +1,5 @@
-"""Overview callbacks: every chart for a metric and period; open a unit on click."""
+"""Overview callbacks: every chart for a metric and period; the quarterly ranking for a quarter; open a unit on
+click."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from plotly.io.json import to_json_plotly
 from callbacks.context import clear_error, current_view, page_lang, prefix, runtime
 from callbacks.registry import page_callback
 from dashboard.answers import overview as answers
+from dashboard.answers import ranking
 from dashboard.answers.overview import OverviewParams
 from dashboard.errors import BadInput
 from dashboard.figures.balance import decomposition_figure, lorenz_figure, profile_figure, trend_figure
@@ -92,7 +94,10 @@ def labelled(rows, lang: str):
 
 
 def city_text(answer, spec, lang: str, all_units: int) -> str:
-    """The city's value, saying how many units stand behind it when not all of them."""
+    """The city's value, saying how many units stand behind it when not all of them, or that the source cannot
+    give the metric."""
+    if answer.provenance.notes.get("not_available_from_source"):
+        return t("metric.not_available", lang)
     row = answer.rows.iloc[0]
     text = t("overview.city_value", lang, value=fmt_value(row["value"], spec.fmt))
     if int(row["units"]) < all_units:
@@ -115,7 +120,8 @@ def render(rt, view, p, lang: str) -> tuple:
         value_label=label,
         value_format=spec.fmt,
         colorscale="Blues" if spec.higher_is_better is not False else "Reds",
-        no_data_label=t("overview.no_data", lang),
+        no_data_label=t("metric.not_available" if city.provenance.notes.get("not_available_from_source")
+                        else "overview.no_data", lang),
     )
     fig_rank = ranking_bar(
         values.dropna(subset=["value"]),
@@ -162,20 +168,68 @@ def render(rt, view, p, lang: str) -> tuple:
     )
 
 
+def ranking_rows(rows, lang: str) -> list[dict]:
+    """The quarterly ranking answer's rows as grid records (NaN as null), with the unit's name and group in the
+    page's language."""
+    groups = {g: t(f"group.{g}", lang) for g in GROUPS}
+    shown = rows.assign(name=rows[f"name_{lang}"], group_label=rows["group"].map(groups))
+    return json.loads(shown.to_json(orient="records", double_precision=15))
+
+
+def ranking_note(answer, lang: str) -> str:
+    """What the ranking compares: the quarter, how many units of the city are ranked, the previous quarter."""
+    prov = answer.provenance
+    if prov.period is None:
+        return t("ranking.none", lang)
+    notes = prov.notes
+    text = t("ranking.note", lang, quarter=prov.period, ranked=notes["ranked_units"], units=notes["city_units"],
+             previous=notes["previous_quarter"])
+    return text if notes["complete"] else f"{text} {t('ranking.running', lang)}"
+
+
+@page_callback(
+    Output(ids.OVERVIEW_QUARTERLY, "rowData"),
+    Output(ids.OVERVIEW_QUARTERLY_NOTE, "children"),
+    Input(ids.OVERVIEW_QUARTER, "value"),
+    State(ids.URL, "search"),
+)
+def update_quarterly_ranking(quarter, search):
+    """The quarterly ranking for the chosen quarter (the default when none): parse, view, answer, render."""
+    lang = page_lang(search)
+    view = current_view()
+    if view is None:
+        raise BadInput(t("error.no_data", lang))
+    try:
+        params = ranking.parse(view, quarter)
+    except BadInput as exc:
+        raise BadInput(t("ranking.bad_quarter", lang, reason=str(exc))) from None
+
+    def render_ranking(v):
+        answer = ranking.quarterly_ranking(v, params)
+        return ranking_rows(answer.rows, lang), ranking_note(answer, lang)
+
+    outputs = view.memo(("quarterly_page", params, lang), render_ranking)
+    clear_error()
+    return outputs
+
+
 @page_callback(
     Output(ids.OVERVIEW_URL, "search"),
     Output(ids.OVERVIEW_METRIC, "value"),
     Output(ids.OVERVIEW_PERIOD, "value"),
     Output(ids.OVERVIEW_UNIT, "value"),
+    Output(ids.OVERVIEW_QUARTER, "value"),
     Input(ids.OVERVIEW_URL, "search"),
     Input(ids.OVERVIEW_METRIC, "value"),
     Input(ids.OVERVIEW_PERIOD, "value"),
     Input(ids.OVERVIEW_UNIT, "value"),
+    Input(ids.OVERVIEW_QUARTER, "value"),
     prevent_initial_call=True,
 )
-def sync_overview_url(search, metric, period, unit):
+def sync_overview_url(search, metric, period, unit, quarter):
     """Keep the overview's state in the URL: a choice writes the query (a new history entry), and a query that
-    changes by back or forward sets the choices."""
+    changes by back or forward sets the choices. The ranking's quarter enters the query once it differs from the
+    one the query already means (a query without one means the default quarter)."""
     view = current_view()
     if view is None:
         raise PreventUpdate
@@ -183,14 +237,20 @@ def sync_overview_url(search, metric, period, unit):
     if ctx.triggered_id == ids.OVERVIEW_URL:
         shown = OverviewParams(metric, period, unit)
         state, _ = answers.state_from_query(view, search, shown)
-        if state == shown:
+        wanted_quarter, _ = ranking.state_from_query(view, search)
+        if state == shown and wanted_quarter == quarter:
             raise PreventUpdate
-        return no_update, state.metric, state.period, state.unit
+        if wanted_quarter == quarter:  # back or forward between charts' states: the ranking stays as it is
+            return no_update, state.metric, state.period, state.unit, no_update
+        return no_update, state.metric, state.period, state.unit, wanted_quarter
     params = answers.parse(view, metric, period, unit)
     wanted = answers.query_for(search, params)
+    chosen = ranking.parse(view, quarter).quarter
+    if chosen != ranking.state_from_query(view, search)[0]:
+        wanted = ranking.query_with(wanted, chosen)
     if wanted == search:
         raise PreventUpdate
-    return wanted, no_update, no_update, no_update
+    return wanted, no_update, no_update, no_update, no_update
 
 
 def clicked_code(click_data, key: str) -> str | None:

@@ -11,11 +11,13 @@ from callbacks.wall import wall_page
 from dashboard.access import AccessDenied
 from dashboard.answers import district as district_answers
 from dashboard.answers import quality as quality_answers
+from dashboard.answers import ranking as ranking_answers
 from dashboard.answers.overview import (
     default_period,
     offered_periods,
     overview_defaults,
     query_for,
+    query_values,
     state_from_query,
 )
 from dashboard.errors import BadInput
@@ -30,12 +32,17 @@ from layouts.shell import message_page
 
 
 def overview_state(rt, view, search: str):
-    """The overview's state for a URL query (over the defaults), the periods it offers, and ignored names."""
+    """The overview's state for a URL query (over the defaults), the periods it offers, ignored names, and the
+    quarterly ranking's (quarters offered, quarter shown, quarter the query names or None)."""
     periods, default = overview_periods(view)
     if view is None or default is None:
-        return None, tuple(periods), ()
+        return None, tuple(periods), (), ((), None, None)
     state, ignored = state_from_query(view, search, overview_defaults(view, default))
-    return state, tuple(periods), tuple(ignored)
+    quarter, quarter_ignored = ranking_answers.state_from_query(view, search)
+    named = quarter if "quarter" in query_values(search) and not quarter_ignored else None
+    ranking = (ranking_answers.offered_quarters(view), quarter, named)
+    ignored = (*ignored, "quarter") if quarter_ignored else tuple(ignored)
+    return state, tuple(periods), ignored, ranking
 
 
 def district_state(view, code: str, search: str, lang: str) -> tuple:
@@ -84,10 +91,11 @@ def build_page(rt, view, route, lang: str, base: str, shown: str = "", state=Non
     as_of = view.snapshot.as_of if view else None
     demo = rt.settings.embedded
     if route.page == "overview":
-        params, periods, ignored = state or (None, [], ())
-        query = query_for("", params) if params is not None else ""
+        params, periods, ignored, (quarters, quarter, named) = state or (None, [], (), ((), None, None))
+        query = ranking_answers.query_with(query_for("", params), named) if params is not None else ""
         return overview_layout(rt.city, lang, pathname, base, as_of, periods, params, ignored=ignored,
-                               export_query=query, scope=view.scope.units if view else None, demo=demo)
+                               export_query=query, scope=view.scope.units if view else None, demo=demo,
+                               quarters=quarters, quarter=quarter)
     if route.page == "district":
         unit = rt.city.unit(route.code)
         if unit is None or (view is not None and unit.code not in view.scope.units):  # out of scope: unknown

@@ -7,8 +7,11 @@ Grains stay small whatever the number of source rows (docs/aggregates.md):
 - proc_hist       unit x month x processing-time bucket: completed requests (for median and p90)
 - proc_item_month unit x month x department x item x bucket: the same histogram per service item
 - departments, items  the services source's reference tables (names, promised days)
-- rev_day         unit x day x channel: reviews, score sum, one count per score, bad, rectified on time
-- rev_item_month  unit x month x department x item: reviews, score sum, good, bad, rectified on time
+- rev_day         unit x day x channel: counted reviews (no upheld appeal), score sum, one count per score, good,
+                  bad, appeals, default ratings, real-name bad reviews, rectification ratings, and rectified and
+                  visited within the deadlines (judged in Python on the working-day calendar from rev_pairs)
+- rev_item_month  unit x month x department x item: the same sums but the per-score counts
+- review_columns  which optional review columns the source provides
 - open_bad        one row per bad review not yet rectified (bounded by what is open)
 - indicators      unit x month x indicator: value
 - quality_counts  bad rows per table, reason and month
@@ -22,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, true, type_coerce, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, or_, select, true, type_coerce, union_all
 
 from dashboard.sqlfuncs import day_text, hours_between, year_month
 
@@ -61,15 +64,16 @@ class Cutoff:
         return {"service_request": self.scope_start(self.request_day), "review": self.scope_start(self.review_day)}
 
 
-def plan(watermark: datetime | None, late_hours: int, rectification_days: int) -> Cutoff:
+def plan(watermark: datetime | None, late_hours: int, lookback_days: int) -> Cutoff:
     """The cutoff of the next refresh: full without a watermark, else the watermark minus the late window.
 
-    Reviews go back further by the rectification period, because whether a bad review was rectified on
-    time is only final `rectification_days` after it was given."""
+    Reviews go back further by `lookback_days` (the longest of the rectification and visit periods, in
+    calendar days, at the cutoff: Rule.lookback_days), because a late rectification or visit of a review still
+    within its period changes whether it was in time."""
     if watermark is None:
         return Cutoff()
     request = (watermark - timedelta(hours=late_hours)).date()
-    review = (watermark - timedelta(hours=late_hours) - timedelta(days=rectification_days)).date()
+    review = (watermark - timedelta(hours=late_hours) - timedelta(days=lookback_days)).date()
     return Cutoff(request, review)
 
 
@@ -138,36 +142,64 @@ def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
     }
 
 
-def review_statements(v, cutoff: Cutoff, rectification_days: int) -> dict[str, object]:
-    """GROUP BY statements over clean reviews `v`."""
-    bad = v.score <= 2
-    on_time = and_(
-        bad, v.rectified_at.is_not(None), hours_between(v.rectified_at, v.created_at) <= 24 * rectification_days
-    )
+# Optional review columns of ../shared/DATA.md: a source may lack any of them (the mapping, or the real table,
+# says which), and a metric that needs an absent one is "not available from this source".
+OPTIONAL_REVIEW_COLUMNS = ("visited_at", "real_name", "appeal_status", "is_default", "rectification_rating")
+APPEAL_STATUSES = ("none", "pending", "upheld", "rejected")
+RECTIFICATION_RATINGS = ("satisfied", "basic", "dissatisfied")
+
+
+def _true(column) -> object:
+    """A yes/no column is yes: stored as a boolean, 0/1 or TINYINT alike (NULL: no)."""
+    return cast(column, Integer) == 1
+
+
+def counted(v) -> object:
+    """A review that counts in the rates: any review but one whose appeal was upheld (docs/metrics.md)."""
+    return or_(v.appeal_status.is_(None), v.appeal_status != "upheld")
+
+
+def review_statements(v, cutoff: Cutoff) -> dict[str, object]:
+    """GROUP BY statements over clean reviews `v`.
+
+    Whether a bad review was rectified or visited in time is judged in Python against the working-day calendar
+    (dashboard.workdays), so the deadlines need only `rev_pairs`: the counted bad reviews that were rectified or
+    visited, by their created, rectified and visited days."""
+    valid = counted(v)
+    bad = and_(valid, v.score <= 2)
+    default = and_(valid, _true(v.is_default))
     rows = select(
         v.district_code.label("unit"),
         v.channel,
         v.department_code,
         v.item_code,
         v.created_at,
-        v.score,
+        case((valid, v.score), else_=0).label("score"),
         day_text(v.created_at).label("day"),
         year_month(v.created_at).label("month"),
-        *[_flag(v.score == s).label(f"s{s}") for s in range(1, 6)],
-        _flag(v.score >= 4).label("good"),
+        day_text(v.rectified_at).label("rect_day"),
+        day_text(v.visited_at).label("visit_day"),
+        _flag(valid).label("valid"),
+        *[_flag(and_(valid, v.score == s)).label(f"s{s}") for s in range(1, 6)],
+        _flag(and_(valid, v.score >= 4)).label("good"),
         _flag(bad).label("bad"),
-        _flag(on_time).label("rect_on_time"),
+        _flag(v.appeal_status == "upheld").label("appeal_upheld"),
+        _flag(and_(bad, v.appeal_status == "pending")).label("appeal_pending"),
+        _flag(default).label("defaults"),
+        case((default, v.score), else_=0).label("default_score"),
+        _flag(and_(default, v.score >= 4)).label("default_good"),
+        _flag(and_(bad, _true(v.real_name))).label("real_bad"),
+        *[_flag(and_(bad, v.rectification_rating == r)).label(f"rated_{r}") for r in RECTIFICATION_RATINGS],
     ).cte("review_rows")
     c = rows.c
     day, month = cutoff.review_day, Cutoff.month_start(cutoff.review_day)
     common = [
-        func.count().label("reviews"),
+        func.sum(c.valid).label("reviews"),
         func.sum(c.score).label("score_sum"),
-        func.sum(c.good).label("good"),
-        func.sum(c.bad).label("bad"),
-        func.sum(c.rect_on_time).label("rect_on_time"),
+        *[func.sum(c[name]).label(name) for name in REVIEW_SUMS],
     ]
     item_keys = [c.unit, c.department_code, c.item_code]
+    pair_keys = [c.unit, c.channel, c.department_code, c.item_code, c.day, c.rect_day, c.visit_day, c.real_bad]
     return {
         "rev_day": select(
             c.unit, c.day, c.channel, *common, *[func.sum(c[f"s{s}"]).label(f"s{s}") for s in range(1, 6)]
@@ -177,7 +209,17 @@ def review_statements(v, cutoff: Cutoff, rectification_days: int) -> dict[str, o
         "rev_item_month": select(*item_keys, c.month, *common)
         .where(_since(c.created_at, month))
         .group_by(*item_keys, c.month),
+        "rev_pairs": select(*pair_keys, func.count().label("n"))
+        .where(c.bad == 1, or_(c.rect_day.is_not(None), c.visit_day.is_not(None)), _since(c.created_at, month))
+        .group_by(*pair_keys),
     }
+
+
+# Sums of rev_day and rev_item_month besides reviews and score_sum (docs/aggregates.md).
+REVIEW_SUMS = ("good", "bad", "appeal_upheld", "appeal_pending", "defaults", "default_score", "default_good",
+               "real_bad", *[f"rated_{r}" for r in RECTIFICATION_RATINGS])
+# Filled in Python from rev_pairs (dashboard.refresh.judge_deadlines).
+DEADLINE_SUMS = ("rect_on_time", "visit_on_time", "real_visit_on_time")
 
 
 def one_statement(parts: dict[str, object]) -> object:
@@ -214,10 +256,12 @@ def split_parts(frame, parts) -> dict:
 
 
 def open_bad_statement(v) -> object:
-    """Every bad review not yet rectified (score 1-2, rectified_at empty)."""
+    """Every bad review not yet rectified (score 1-2, rectified_at empty, no upheld appeal), with its visit and
+    appeal."""
     return select(
-        v.review_id, v.district_code.label("unit"), v.department_code, v.item_code, v.channel, v.score, v.created_at
-    ).where(v.score <= 2, v.rectified_at.is_(None))
+        v.review_id, v.district_code.label("unit"), v.department_code, v.item_code, v.channel, v.score, v.created_at,
+        v.visited_at, v.appeal_status,
+    ).where(v.score <= 2, v.rectified_at.is_(None), counted(v))
 
 
 def indicator_statement(i) -> object:
@@ -247,4 +291,4 @@ def review_scope(cutoff: Cutoff):
 
 def open_bad_scope(c):
     """restrict(columns) for the open bad reviews."""
-    return and_(c.score <= 2, c.rectified_at.is_(None))
+    return and_(c.score <= 2, c.rectified_at.is_(None), counted(c))

@@ -8,12 +8,13 @@ denominators and the processing-time histogram's error bound are in docs/metrics
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
 from dashboard.aggregation import HOUR_EDGES, ONLINE
+from dashboard.workdays import Rule, as_rule
 
 CITY = "city"
 DIMENSIONS = ("service", "satisfaction", "openness", "infrastructure", "talent", "security")
@@ -220,6 +221,120 @@ CATALOGUE: dict[str, Metric] = {
             composite=False,
         ),
         Metric(
+            key="return_visit_rate",
+            dimension="satisfaction",
+            higher_is_better=True,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="回访期限已到的差评中，在期限内回访的比例（回访期限按工作日或自然日计，见配置）。",
+            definition_en="Of bad reviews whose return-visit deadline has passed, the share visited within it "
+            "(working or calendar days, as configured).",
+            composite=False,
+        ),
+        Metric(
+            key="real_name_visit_rate",
+            dimension="satisfaction",
+            higher_is_better=True,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="实名差评中，回访期限已到且在期限内回访的比例（实名差评应100%回访）。",
+            definition_en="Of real-name bad reviews whose return-visit deadline has passed, the share visited "
+            "within it (rules require 100%).",
+            composite=False,
+        ),
+        Metric(
+            key="active_rating_rate",
+            dimension="satisfaction",
+            higher_is_better=True,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="主动评价（非系统默认评价）占全部评价的比例。",
+            definition_en="Reviews the citizen gave (not recorded by default) over all reviews.",
+            composite=False,
+        ),
+        Metric(
+            key="good_rate_active",
+            dimension="satisfaction",
+            higher_is_better=True,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="不含默认评价的好评率：主动评价中4–5分的比例。",
+            definition_en="Good rate without default ratings: share of the citizen-given reviews that are 4 or 5.",
+            composite=False,
+        ),
+        Metric(
+            key="mean_score_active",
+            dimension="satisfaction",
+            higher_is_better=True,
+            unit_zh="分",
+            unit_en="points",
+            fmt=".2f",
+            definition_zh="不含默认评价的平均分（1–5分）。",
+            definition_en="Mean score without default ratings (1 to 5).",
+            composite=False,
+        ),
+        Metric(
+            key="rectification_satisfied_rate",
+            dimension="satisfaction",
+            higher_is_better=True,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="已评价整改结果的差评中，评价人对整改“满意”的比例。",
+            definition_en="Of bad reviews whose rectification the reviewer rated, the share rated satisfied.",
+            composite=False,
+        ),
+        Metric(
+            key="rectification_basic_rate",
+            dimension="satisfaction",
+            higher_is_better=None,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="已评价整改结果的差评中，评价人对整改“基本满意”的比例。",
+            definition_en="Of bad reviews whose rectification the reviewer rated, the share rated basically "
+            "satisfied.",
+            composite=False,
+        ),
+        Metric(
+            key="rectification_dissatisfied_rate",
+            dimension="satisfaction",
+            higher_is_better=False,
+            unit_zh="%",
+            unit_en="%",
+            fmt=".1%",
+            definition_zh="已评价整改结果的差评中，评价人对整改“不满意”的比例。",
+            definition_en="Of bad reviews whose rectification the reviewer rated, the share rated dissatisfied.",
+            composite=False,
+        ),
+        Metric(
+            key="appeals_pending",
+            dimension="satisfaction",
+            higher_is_better=None,
+            unit_zh="条",
+            unit_en="reviews",
+            fmt=",.0f",
+            definition_zh="期内差评中申诉复核尚未办结的条数（仍计入差评）。",
+            definition_en="Bad reviews of the period under appeal, not yet decided (still counted as bad).",
+            composite=False,
+        ),
+        Metric(
+            key="appeals_upheld",
+            dimension="satisfaction",
+            higher_is_better=None,
+            unit_zh="条",
+            unit_en="reviews",
+            fmt=",.0f",
+            definition_zh="申诉复核成立（确认误评、恶意评价）的评价数；此类评价不计入评价数、好评率、差评率和平均分。",
+            definition_en="Reviews whose appeal was upheld (confirmed mistaken or malicious); they are left out of "
+            "reviews, good and bad rates and the mean score.",
+            composite=False,
+        ),
+        Metric(
             key="open_datasets_per_10k",
             dimension="openness",
             higher_is_better=True,
@@ -339,9 +454,20 @@ def count_ratios(counts):
     return {m: _ratio(counts[n], counts[d]) for m, (n, d) in COUNT_RATIOS.items()}
 
 
+# The quarter of each month: 'MM' -> 'Qn' (a quarter key is 'YYYY-Qn').
+QUARTER_OF_MONTH = {f"{m:02d}": f"Q{(m - 1) // 3 + 1}" for m in range(1, 13)}
+
+
 def period_of(keys: pd.Series, granularity: str) -> pd.Series:
-    """'YYYY-MM-DD' or 'YYYY-MM' keys cut to months ('YYYY-MM') or years ('YYYY')."""
+    """'YYYY-MM-DD' or 'YYYY-MM' keys cut to months ('YYYY-MM'), quarters ('YYYY-Qn') or years ('YYYY')."""
+    if granularity == "quarter":
+        return keys.str.slice(0, 5) + keys.str.slice(5, 7).map(QUARTER_OF_MONTH)
     return keys.str.slice(0, 7 if granularity == "month" else 4)
+
+
+def quarter_of(day: date) -> str:
+    """The quarter key ('YYYY-Qn') of a day."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def hist_quantile(counts: np.ndarray, q: float) -> float:
@@ -367,8 +493,42 @@ def _sum_by(frame: pd.DataFrame, key: str, granularity: str, columns: list[str])
     return keyed.groupby(["unit", "period"])[columns].sum()
 
 
-def components(frames: dict[str, pd.DataFrame], granularity: str, as_of: datetime, rectification_days: int):
-    """Additive components per (unit, period) for every metric; a wide frame indexed by unit and period."""
+# Review sums that the components carry per (unit, period), besides the due ones (docs/metrics.md).
+REVIEW_COMPONENTS = ("reviews", "score_sum", "good", "bad", "appeal_upheld", "appeal_pending", "defaults",
+                     "default_score", "default_good", "rated_satisfied", "rated_basic", "rated_dissatisfied")
+# Optional review columns each review metric needs; with one absent, the metric is "not available from this
+# source" (NaN), never 0.
+NEEDS = {
+    "return_visit_rate": ("visited_at",),
+    "real_name_visit_rate": ("visited_at", "real_name"),
+    "active_rating_rate": ("is_default",),
+    "good_rate_active": ("is_default",),
+    "mean_score_active": ("is_default",),
+    "rectification_satisfied_rate": ("rectification_rating",),
+    "rectification_basic_rate": ("rectification_rating",),
+    "rectification_dissatisfied_rate": ("rectification_rating",),
+    "appeals_pending": ("appeal_status",),
+    "appeals_upheld": ("appeal_status",),
+}
+
+
+def unavailable(frames: dict[str, pd.DataFrame]) -> frozenset[str]:
+    """Metrics that need an optional review column this snapshot's source does not provide."""
+    cols = frames.get("review_columns")
+    absent = set() if cols is None else set(cols.loc[~cols["available"].astype(bool), "column"])
+    return frozenset(m for m, needs in NEEDS.items() if absent & set(needs))
+
+
+def _due(frame: pd.DataFrame, rule: Rule, as_of: datetime) -> pd.DataFrame:
+    """The rows of a day-keyed review frame whose deadline under `rule` has passed at `as_of`."""
+    return frame[frame["day"] <= rule.last_passed(as_of).isoformat()]
+
+
+def components(frames: dict[str, pd.DataFrame], granularity: str, as_of: datetime, rectify: Rule | int,
+               visit: Rule | int | None = None):
+    """Additive components per (unit, period) for every metric; a wide frame indexed by unit and period.
+    `rectify` and `visit` are the deadlines (an int: calendar days; no visit rule: one day)."""
+    rectify, visit = as_rule(rectify), as_rule(1 if visit is None else visit)
     req_day = frames["req_day"]
     online = req_day[req_day["channel"].isin(ONLINE)]
     parts = [
@@ -376,17 +536,17 @@ def components(frames: dict[str, pd.DataFrame], granularity: str, as_of: datetim
         _sum_by(online, "day", granularity, ["submitted"]).rename(columns={"submitted": "online"}),
     ]
     rev_day = frames["rev_day"]
-    parts.append(_sum_by(rev_day, "day", granularity, ["reviews", "score_sum", "good", "bad", "rect_on_time"]))
-    due_until = (as_of - timedelta(days=rectification_days)).date().isoformat()
-    due = rev_day[rev_day["day"] <= due_until]
-    parts.append(_sum_by(due, "day", granularity, ["bad"]).rename(columns={"bad": "bad_due"}))
-    due_on_time = _sum_by(due, "day", granularity, ["rect_on_time"]).rename(
-        columns={"rect_on_time": "rect_on_time_due"}
-    )
-    parts.append(due_on_time)
+    present = [c for c in REVIEW_COMPONENTS if c in rev_day]
+    parts.append(_sum_by(rev_day, "day", granularity, present))
+    due = _due(rev_day, rectify, as_of)
+    parts.append(_sum_by(due, "day", granularity, ["bad", "rect_on_time"]).rename(
+        columns={"bad": "bad_due", "rect_on_time": "rect_on_time_due"}))
+    if "visit_on_time" in rev_day:
+        seen = _due(rev_day, visit, as_of)
+        parts.append(_sum_by(seen, "day", granularity, ["bad", "real_bad", "visit_on_time", "real_visit_on_time"])
+                     .rename(columns={"bad": "bad_visit_due", "real_bad": "real_bad_visit_due"}))
     open_bad = frames["open_bad"].assign(day=lambda f: pd.to_datetime(f["created_at"]).dt.strftime("%Y-%m-%d"), n=1)
-    overdue_before = as_of - timedelta(days=rectification_days)
-    open_bad["overdue"] = (pd.to_datetime(open_bad["created_at"]) < overdue_before).astype("int64")
+    open_bad["overdue"] = (open_bad["day"] <= rectify.last_passed(as_of).isoformat()).astype("int64")
     parts.append(_sum_by(open_bad, "day", granularity, ["n", "overdue"]).rename(columns={"n": "open_bad"}))
     out = pd.concat(parts, axis=1).fillna(0)
     return out
@@ -456,6 +616,19 @@ def derive(comp: pd.DataFrame) -> pd.DataFrame:
     out["rectification_rate"] = _ratio(comp["bad"] - comp["open_bad"], comp["bad"])
     out["rectification_on_time_rate"] = _ratio(comp["rect_on_time_due"], comp["bad_due"])
     out["overdue_bad_reviews"] = comp["overdue"]
+    zero = pd.Series(0.0, index=comp.index)
+    col = lambda name: comp[name] if name in comp else zero  # noqa: E731 - a snapshot from before a column
+    out["return_visit_rate"] = _ratio(col("visit_on_time"), col("bad_visit_due"))
+    out["real_name_visit_rate"] = _ratio(col("real_visit_on_time"), col("real_bad_visit_due"))
+    active = col("reviews") - col("defaults")
+    out["active_rating_rate"] = _ratio(active, col("reviews"))
+    out["good_rate_active"] = _ratio(col("good") - col("default_good"), active)
+    out["mean_score_active"] = _ratio(col("score_sum") - col("default_score"), active)
+    rated = col("rated_satisfied") + col("rated_basic") + col("rated_dissatisfied")
+    for level in ("satisfied", "basic", "dissatisfied"):
+        out[f"rectification_{level}_rate"] = _ratio(col(f"rated_{level}"), rated)
+    out["appeals_pending"] = col("appeal_pending")
+    out["appeals_upheld"] = col("appeal_upheld")
     for code in PER_CAPITA_INDICATORS:
         if code in comp:
             out[f"{code}_per_10k"] = _ratio(comp[code], comp[covered_population(code)] / 1e4)
@@ -471,10 +644,12 @@ def derive(comp: pd.DataFrame) -> pd.DataFrame:
 
 
 def metric_table(
-    frames: dict[str, pd.DataFrame], granularity: str, as_of: datetime, rectification_days: int
+    frames: dict[str, pd.DataFrame], granularity: str, as_of: datetime, rectify: Rule | int,
+    visit: Rule | int | None = None,
 ) -> pd.DataFrame:
-    """Every metric per (unit, period), plus the city as unit 'city'; index (unit, period)."""
-    comp = components(frames, granularity, as_of, rectification_days)
+    """Every metric per (unit, period), plus the city as unit 'city'; index (unit, period). A metric whose
+    optional review column the source lacks is NaN throughout (`unavailable(frames)` names them)."""
+    comp = components(frames, granularity, as_of, rectify, visit)
     ind = _indicators(frames["indicators"], granularity)
     comp = comp.join(ind, how="left")
     units = frames["units"].set_index("code")["population"].astype("float64")
@@ -502,7 +677,10 @@ def metric_table(
             city["grade_weighted"], city[covered_population("grade_protection_rate")]
         )
     city.index = pd.MultiIndex.from_product([[CITY], city.index], names=["unit", "period"])
-    return derive(pd.concat([comp, city]))
+    table = derive(pd.concat([comp, city]))
+    for metric in unavailable(frames):
+        table[metric] = np.nan
+    return table
 
 
 def periods(table: pd.DataFrame) -> list[str]:
@@ -511,7 +689,7 @@ def periods(table: pd.DataFrame) -> list[str]:
 
 
 def latest_complete_period(table: pd.DataFrame, as_of: date) -> str | None:
-    """The newest period that ended before as_of (a month or year still running is not complete)."""
-    current = as_of.isoformat()
-    done = [p for p in periods(table) if not current.startswith(p)]
+    """The newest period that ended before as_of (a month, quarter or year still running is not complete)."""
+    current, running_quarter = as_of.isoformat(), quarter_of(as_of)
+    done = [p for p in periods(table) if not current.startswith(p) and p != running_quarter]
     return done[-1] if done else None

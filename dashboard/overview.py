@@ -71,6 +71,12 @@ def previous_period(periods: list[str], period: str) -> str | None:
     return periods[i - 1] if i > 0 else None
 
 
+def unit_composite(table: pd.DataFrame, period: str, weights: dict | None = None) -> pd.DataFrame:
+    """Per unit (the city's row left out) the dimension scores and the composite of one period of a metric table:
+    every metric scaled across the table's rows of that period (the overview's composite, for any granularity)."""
+    return composite(table.xs(period, level="period"), weights).drop(index=CITY, errors="ignore")
+
+
 def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, weights: dict | None = None):
     """The overview for a metric and period; `table` is metrics.metric_table for one granularity."""
     if metric not in CATALOGUE:
@@ -97,7 +103,7 @@ def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, we
     before = previous_period(periods, period)
     previous = None
     if before is not None:
-        previous = composite(table.xs(before, level="period"), weights).drop(index=CITY, errors="ignore")
+        previous = unit_composite(table, before, weights)
     ranks = ranking(units_scores["composite"], previous["composite"] if previous is not None else None)
     comp = units_scores.join(ranks[["rank", "change"]])
     city_profile = scores.loc[CITY] if CITY in scores.index else pd.Series(dtype="float64")

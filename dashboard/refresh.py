@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
 from dashboard import aggregation as agg
 from dashboard import wall as wall_model
+from dashboard import workdays
 from dashboard.regions import City
 from dashboard.sources import SourceError, Sources
+from dashboard.workdays import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ MERGE_KEYS = {
     "rev_day": ("day", "review"),
     "rev_item_month": ("month", "review"),
     "open_bad": None,
+    "review_columns": None,
     "indicators": None,
     "units": None,
     "departments": None,
@@ -46,6 +49,7 @@ KEYS = {
     "rev_day": ["unit", "day", "channel"],
     "rev_item_month": ["unit", "department_code", "item_code", "month"],
     "open_bad": ["review_id"],
+    "review_columns": ["column"],
     "indicators": ["unit", "month", "indicator_code"],
     "units": ["code"],
     "departments": ["code"],
@@ -63,7 +67,8 @@ COUNT_COLUMNS = {
     "score_sum",
     "good",
     "bad",
-    "rect_on_time",
+    *agg.REVIEW_SUMS,
+    *agg.DEADLINE_SUMS,
     "s1",
     "s2",
     "s3",
@@ -132,8 +137,35 @@ def newest_per_reason(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
     return order.groupby(["table", "reason"], sort=False).head(limit).drop(columns="_undated")
 
 
+def judge_deadlines(pairs: pd.DataFrame, deadlines: Deadlines) -> pd.DataFrame:
+    """rev_pairs with, per row, how many were rectified within the rectification deadline, visited within the
+    visit deadline, and (of real-name ones) visited within it, on the configured calendar."""
+    days = pairs["day"].drop_duplicates()
+    parsed = {d: date.fromisoformat(d) for d in days}
+    rect_due = pairs["day"].map({d: deadlines.rectify.due(x).isoformat() for d, x in parsed.items()})
+    visit_due = pairs["day"].map({d: deadlines.visit.due(x).isoformat() for d, x in parsed.items()})
+    n = pd.to_numeric(pairs["n"]).astype("int64")
+    rect_ok = pairs["rect_day"].notna() & (pairs["rect_day"].fillna("") <= rect_due)
+    visit_ok = pairs["visit_day"].notna() & (pairs["visit_day"].fillna("") <= visit_due)
+    real = pd.to_numeric(pairs["real_bad"]).fillna(0).astype("int64") == 1
+    return pairs.assign(
+        month=pairs["day"].str.slice(0, 7),
+        rect_on_time=n * rect_ok,
+        visit_on_time=n * visit_ok,
+        real_visit_on_time=n * (visit_ok & real),
+    )
+
+
+def with_deadline_sums(frame: pd.DataFrame, judged: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A review frame with DEADLINE_SUMS added from judged pairs, summed over its keys (0 where none)."""
+    sums = judged.groupby(keys, dropna=False)[list(agg.DEADLINE_SUMS)].sum().reset_index()
+    merged = frame.merge(sums, on=keys, how="left")
+    merged[list(agg.DEADLINE_SUMS)] = merged[list(agg.DEADLINE_SUMS)].fillna(0).astype("int64")
+    return merged
+
+
 def aggregate(
-    sources: Sources, codes, now: datetime, cutoff: agg.Cutoff, rectification_days: int, progress=None
+    sources: Sources, codes, now: datetime, cutoff: agg.Cutoff, deadlines: Deadlines, progress=None
 ) -> dict[str, pd.DataFrame]:
     """Every aggregate frame for the rows in scope of a cutoff, computed by the source databases."""
     step = progress or (lambda label: None)
@@ -143,8 +175,11 @@ def aggregate(
     req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
     step("reviews")
     v = sources.clean("review", codes, now, agg.review_scope(cutoff)).c
-    parts = agg.review_statements(v, cutoff, rectification_days)
+    parts = agg.review_statements(v, cutoff)
     rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
+    judged = judge_deadlines(rev["rev_pairs"], deadlines)
+    rev_day = with_deadline_sums(rev["rev_day"], judged, KEYS["rev_day"])
+    rev_item_month = with_deadline_sums(rev["rev_item_month"], judged, KEYS["rev_item_month"])
     step("open bad reviews")
     open_bad = sources.read("review", agg.open_bad_statement(sources.clean("review", codes, now, agg.open_bad_scope).c))
     step("indicators")
@@ -159,9 +194,10 @@ def aggregate(
         ),
         "proc_hist": req["proc_hist"],
         "proc_item_month": req["proc_item_month"],
-        "rev_day": rev["rev_day"],
-        "rev_item_month": rev["rev_item_month"],
+        "rev_day": rev_day,
+        "rev_item_month": rev_item_month,
         "open_bad": open_bad,
+        "review_columns": sources.review_columns(),
         "indicators": indicators,
         "units": sources.read_units(),
         "departments": sources.read_reference("department"),
@@ -200,7 +236,7 @@ def refresh(
     city: City,
     now: datetime,
     *,
-    rectification_days: int = 15,
+    deadlines: Deadlines | None = None,
     late_hours: int = 48,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -213,7 +249,11 @@ def refresh(
     With `alert_rules` (dashboard.wall.alerts' thresholds), the snapshot's meta carries the alert state: each
     breach with since when it is on (dashboard.wall.track against the last snapshot's state, full refresh or
     not), and once the version is published `on_alert_events(events, version)` gets the breaches that started or
-    ended. Only a refresher calls this, so each event is sent by one process."""
+    ended. Only a refresher calls this, so each event is sent by one process.
+
+    `deadlines` (default: 15 and 1 working days on the official calendar) judge rectifications and visits; a
+    snapshot judged on other deadlines is not merged into, the refresh is full."""
+    deadlines = deadlines or workdays.deadlines(15, 1)
     with store.refresh_lock() as acquired:
         if not acquired:
             log.info("another refresh is running; skipped")
@@ -221,13 +261,17 @@ def refresh(
         started = time.perf_counter()
         last = store.current()
         previous = None if full else last
-        usable = previous is not None and all(name in previous.frames for name in KEYS)
+        usable = (previous is not None and all(name in previous.frames for name in KEYS)
+                  and previous.meta.get("deadlines") == deadlines.fingerprint())
         watermark = (
             datetime.fromisoformat(previous.meta["watermark"]) if usable and "watermark" in previous.meta else None
         )
-        cutoff = agg.plan(watermark, late_hours, rectification_days)
+        lookback = None if watermark is None else max(
+            rule.lookback_days((watermark - timedelta(hours=late_hours)).date())
+            for rule in (deadlines.rectify, deadlines.visit))
+        cutoff = agg.plan(watermark, late_hours, lookback or 0)
         try:
-            fresh = aggregate(sources, city.codes, now, cutoff, rectification_days, progress)
+            fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
         except SourceError as exc:
             log.warning("refresh failed, keeping the last good snapshot: %s", exc,
                         extra={"event": "refresh_failed", "reason": str(exc)[:300]})
@@ -242,10 +286,11 @@ def refresh(
             "source_rows": source_rows(frames),
             "bad_rows": int(frames["quality_counts"]["rows"].sum()),
             "checked_at": now.isoformat(sep=" "),
+            "deadlines": deadlines.fingerprint(),
         }
         events = []
         if alert_rules is not None:
-            found = wall_model.alerts(wall_model.unit_status(frames, now, rectification_days), **alert_rules)
+            found = wall_model.alerts(wall_model.unit_status(frames, now, deadlines.rectify), **alert_rules)
             meta["alerts"], events = wall_model.track(last.meta.get("alerts", []) if last else [], found, now)
         version = store.publish(frames, as_of=now.isoformat(sep=" "), meta=meta)
         log.info("published version %s (%s, %.2f s)", version, meta["kind"], meta["duration_s"],

@@ -16,6 +16,7 @@ from dashboard.settings import Settings
 from dashboard.snapshot import SnapshotReader
 from dashboard.sources import Sources
 from dashboard.view import AnswerCache, Scope, View
+from dashboard.workdays import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ class Runtime:
             self.clock = self.settings.clock()
 
     @cached_property
+    def deadlines(self) -> Deadlines:
+        """The review rules' deadlines on the configured calendar (the official one is built once per process)."""
+        return self.settings.deadlines()
+
+    @cached_property
     def areas(self) -> dict[str, float]:
         """Area in km² per unit code."""
         return areas(self.geojson, self.city.code_property)
@@ -81,7 +87,7 @@ class Runtime:
             city=self.city,
             scope=Scope(decision.units),
             cache=self.answers,
-            rectification_days=self.settings.rectification_days,
+            deadlines=self.deadlines,
             weights=self.settings.weights,
             timezone=self.settings.timezone,
         )
@@ -108,7 +114,7 @@ class Runtime:
             self.store,
             self.city,
             self.clock.now(),
-            rectification_days=self.settings.rectification_days,
+            deadlines=self.deadlines,
             late_hours=self.settings.late_window_hours,
             full=full,
             alert_rules=self.settings.alert_rules(),

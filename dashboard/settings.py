@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dashboard.clock import Clock
+from dashboard.workdays import CalendarFileError, Deadlines, deadlines
 
 ENV_PREFIX = "ONESCREEN_"
 
@@ -92,7 +93,22 @@ class Settings(BaseSettings):
         description="Mapping of a real database's tables, columns and codes onto the canonical ones (YAML or JSON).",
     )
     rectification_days: int = Field(
-        15, ge=1, le=365, description="Days allowed to rectify a bad review before it counts as overdue."
+        15, ge=1, le=365,
+        description="Days allowed to rectify a bad review before it counts as overdue, in the unit of"
+        " ONESCREEN_RECTIFICATION_CALENDAR.",
+    )
+    rectification_calendar: Literal["working", "calendar"] = Field(
+        "working",
+        description="How review deadlines are counted: working (China's official calendar with its make-up"
+        " working days, and ONESCREEN_HOLIDAYS_FILE) or calendar days.",
+    )
+    visit_days: int = Field(
+        1, ge=1, le=365, description="Days allowed for the return visit (回访) after a bad review, same unit."
+    )
+    holidays_file: Path | None = Field(
+        None,
+        description="The city's calendar file (YAML or CSV): days off and make-up working days that add to or"
+        " override the official calendar, e.g. next year's before a library release has it (docs/metrics.md).",
     )
     dimension_weights: str = Field(
         "",
@@ -261,6 +277,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _readable_holidays_file(self):
+        """A city calendar file that cannot be read stops the start with the line that is wrong."""
+        if self.holidays_file is not None and self.rectification_calendar == "working":
+            try:
+                self.deadlines()
+            except CalendarFileError as exc:
+                raise ValueError(f"ONESCREEN_HOLIDAYS_FILE: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
     def _secret_outside_the_demo(self):
         """Outside the embedded demo, sessions must be signed with a key the operator sets."""
         if not self.embedded and self.secret_key is None:
@@ -274,6 +300,10 @@ class Settings(BaseSettings):
         """The wall's alert thresholds, as dashboard.wall.alerts takes them."""
         return {"bad_rate_alert": self.wall_bad_rate_alert, "min_reviews": self.wall_min_reviews,
                 "overdue_alert": self.wall_overdue_alert}
+
+    def deadlines(self) -> Deadlines:
+        """The review rules' deadlines (rectification and return visit) on the configured calendar."""
+        return deadlines(self.rectification_days, self.visit_days, self.rectification_calendar, self.holidays_file)
 
     def users_database(self) -> str:
         """The users database URL (SQLite in the data folder by default)."""

@@ -47,3 +47,8 @@ class Sources(ABC):
     @abstractmethod
     def read(self, table: str, statement) -> pd.DataFrame:
         """Run a statement in the source that holds a table; a failure raises SourceError."""
+
+    @abstractmethod
+    def review_columns(self) -> pd.DataFrame:
+        """The optional review columns of DATA.md (`column`) and whether this source provides each
+        (`available`); a failure raises SourceError."""

@@ -21,6 +21,7 @@ from dashboard.access import AccessDenied
 from dashboard.metrics import metric_table
 from dashboard.regions import City
 from dashboard.snapshot import Snapshot
+from dashboard.workdays import Deadlines, Rule
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,14 @@ class View:
     city: City
     scope: Scope
     cache: AnswerCache
-    rectification_days: int
+    deadlines: Deadlines
     weights: dict
     timezone: str
+
+    @property
+    def rectify(self) -> Rule:
+        """The rectification deadline's rule (N working or calendar days)."""
+        return self.deadlines.rectify
 
     @property
     def version(self) -> int:
@@ -147,8 +153,8 @@ class View:
         return self.cache.get_or_build((self.version, self.scope.key, *key), lambda: build(self))
 
     def metric_table(self, granularity: str) -> pd.DataFrame:
-        """metrics.metric_table of this version for 'month' or 'year'."""
+        """metrics.metric_table of this version for 'month', 'quarter' or 'year'."""
         return self.memo(
             ("metric_table", granularity),
-            lambda v: metric_table(v.frames, granularity, v.as_of, v.rectification_days),
+            lambda v: metric_table(v.frames, granularity, v.as_of, v.rectify, v.deadlines.visit),
         )

@@ -9,9 +9,10 @@ Rules (docs/wall.md):
 - Satisfaction is the mean review score (1-5). Rates change in percentage points, the score in points, counts
   relative to the previous period (the tiles set today's count, a day still running, beside last week's
   whole day instead of as a percentage: layouts/wall.py).
-- Open bad reviews are the rows of open_bad; overdue ones were created more than `rectification_days` before
-  the as-of time. Both are stocks at the as-of time; their history is not in the snapshot, so their tiles show
-  how many of them arrived today and this month instead of a change.
+- Open bad reviews are the rows of open_bad; overdue ones are past the last day of their rectification deadline
+  (N working or calendar days after the day given, dashboard.workdays) at the as-of time. Both are stocks at
+  the as-of time; their history is not in the snapshot, so their tiles show how many of them arrived today and
+  this month instead of a change.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 from dashboard.aggregation import ONLINE
 from dashboard.i18n import LANGUAGES, t
 from dashboard.metrics import CATALOGUE, count_ratios
+from dashboard.workdays import Rule, as_rule
 
 PANELS = ("map", "ranking", "trend")
 # Months of balance trend a wall shows (a screen has room for two years).
@@ -180,16 +182,24 @@ def _created(open_bad: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(open_bad["created_at"])
 
 
-def stocks(open_bad: pd.DataFrame, as_of: datetime, rectification_days: int) -> tuple[Stock, Stock]:
+def overdue_at(created: pd.Series, rectify: Rule | int) -> pd.Series:
+    """When each bad review created at `created` becomes overdue: midnight after its rectification deadline's
+    last day (dashboard.workdays; an int rule is calendar days)."""
+    rule = as_rule(rectify)
+    days = created.dt.normalize()
+    starts = {day: pd.Timestamp(rule.due(day.date()) + timedelta(days=1)) for day in days.dropna().unique()}
+    return days.map(starts).astype("datetime64[ns]")
+
+
+def stocks(open_bad: pd.DataFrame, as_of: datetime, rectify: Rule | int) -> tuple[Stock, Stock]:
     """Open and overdue bad reviews at `as_of`, each with how many arrived today and this month (by the as-of
     day): an open one arrives when created, an overdue one when its deadline passes."""
     created = _created(open_bad)
     day_start = datetime.combine(as_of.date(), datetime.min.time())
     month_start = day_start.replace(day=1)
-    allowed = timedelta(days=rectification_days)
-    overdue = created < as_of - allowed
+    due = overdue_at(created, rectify)
+    overdue = due <= as_of
     open_stock = Stock(len(created), int((created >= day_start).sum()), int((created >= month_start).sum()))
-    due = created + allowed
     overdue_stock = Stock(
         int(overdue.sum()), int((overdue & (due >= day_start)).sum()), int((overdue & (due >= month_start)).sum())
     )
@@ -202,7 +212,7 @@ def since(frames: dict[str, pd.DataFrame], first: date) -> dict[str, pd.DataFram
     return frames | {name: frames[name][frames[name]["day"] >= key] for name in ("req_day", "rev_day")}
 
 
-def tiles(frames: dict[str, pd.DataFrame], as_of: datetime, rectification_days: int) -> Tiles:
+def tiles(frames: dict[str, pd.DataFrame], as_of: datetime, rectify: Rule | int) -> Tiles:
     """The KPI tiles for the snapshot's as-of time."""
     day = as_of.date()
     (t_now, t_before), (m_now, m_before) = today_windows(day), month_windows(day)
@@ -211,16 +221,16 @@ def tiles(frames: dict[str, pd.DataFrame], as_of: datetime, rectification_days: 
               (("today", t_now), ("last_week", t_before), ("month", m_now), ("last_month", m_before))}
     today = {m: change(m, values["today"][m], values["last_week"][m]) for m in TILE_METRICS}
     month = {m: change(m, values["month"][m], values["last_month"][m]) for m in TILE_METRICS}
-    open_stock, overdue_stock = stocks(frames["open_bad"], as_of, rectification_days)
+    open_stock, overdue_stock = stocks(frames["open_bad"], as_of, rectify)
     windows = {"today": t_now, "last_week": t_before, "month": m_now, "last_month": m_before}
     return Tiles(day, today, month, open_stock, overdue_stock, windows)
 
 
-def unit_status(frames: dict[str, pd.DataFrame], as_of: datetime, rectification_days: int) -> pd.DataFrame:
+def unit_status(frames: dict[str, pd.DataFrame], as_of: datetime, rectify: Rule | int) -> pd.DataFrame:
     """Per unit (index: code): this month's reviews, bad reviews and bad rate; open and overdue bad reviews."""
     counts = window_counts(frames, month_windows(as_of.date())[0], by_unit=True)
     open_bad = frames["open_bad"]
-    overdue = _created(open_bad) < as_of - timedelta(days=rectification_days)
+    overdue = overdue_at(_created(open_bad), rectify) <= as_of
     status = pd.DataFrame(
         {
             "reviews": counts["reviews"].astype("int64"),

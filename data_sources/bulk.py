@@ -26,6 +26,7 @@ ARROW_TYPES = {
     float: pa.float64(),
     datetime.datetime: pa.timestamp("s"),
     datetime.date: pa.date32(),
+    bool: pa.bool_(),
 }
 EXECUTEMANY_ROWS = 5_000  # rows per executemany call on engines without COPY (pymysql sends multi-row INSERTs)
 PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.aggregation import APPEAL_STATUSES, RECTIFICATION_RATINGS
 from dashboard.regions import GROUPS, City
 from data_sources.bulk import clear_table, load_frames
 from data_sources.quality import REASONS
@@ -122,6 +123,22 @@ RECTIFY_SIGMA = 0.6
 # Multipliers for the worse departments and the slow items, applied on top of the group profile.
 WORSE = {"speed": 1.9, "rejected": 1.8, "stuck": 3.0, "bad": 2.5, "fair": 1.4, "rectify_days": 1.5, "unrectified": 2.0}
 SLOW = {"speed": 1.7, "bad": 2.0}
+
+# The optional review columns (DATA.md), drawn after every other draw of a review so that the other columns of a
+# seed are the same as without them. Per-channel shares are in CHANNELS order (web, app, window, self_service,
+# hotline).
+VISIT_HOURS, VISIT_SIGMA = 5.0, 1.0  # return visit of a bad review: log-normal delay, median and spread
+SLOW_VISIT_HOURS, SLOW_VISIT_SIGMA = 60.0, 0.8  # in the units slow to visit (SLOW_VISIT_RANK)
+SLOW_VISIT_RANK = 1  # in each group, the unit with the second-largest population is slow to visit
+NEVER_VISITED, SLOW_NEVER_VISITED = 0.03, 0.15  # bad reviews never visited
+ANONYMOUS_NEVER_VISITED = 0.20  # more never visited when the reviewer is anonymous (harder to reach)
+REAL_NAME = np.array((0.90, 0.95, 0.72, 0.62, 0.88))  # share of real-name reviews, per channel
+DEFAULT_FIVE = np.array((0.0, 0.0, 0.30, 0.12, 0.0))  # share of the 5s recorded by default (no rating in 7 days)
+APPEALED, UPHELD = 0.04, 0.40  # share of bad reviews appealed; share of decided appeals upheld
+APPEAL_DAYS = (3, 20)  # an appeal is decided this many days after the review (uniform); pending until then
+RATED = 0.80  # share of rectified bad reviews of real-name reviewers whose rectification is rated
+RATING_SHARES = np.array((0.60, 0.30, 0.10))  # RECTIFICATION_RATINGS order: satisfied, basic, dissatisfied
+NO_APPEAL, PENDING, UPHELD_APPEAL, REJECTED_APPEAL = (APPEAL_STATUSES.index(s) for s in APPEAL_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -455,6 +472,12 @@ class World:
         return self.city.codes + unknown
 
     @property
+    def slow_visit(self) -> np.ndarray:
+        """Whether each unit is slow to visit its bad reviews (slow_visit_units)."""
+        slow = slow_visit_units(self.city)
+        return np.array([u.code in slow for u in self.city.units], dtype=bool)
+
+    @property
     def start_second(self) -> int:
         """The window's first second, as int64 seconds of naive local time."""
         return int(np.datetime64(self.start, "s").astype(np.int64))
@@ -470,6 +493,17 @@ class World:
         edges = np.flatnonzero(np.diff(months.astype(np.int64))) + 1
         bounds = [0, *edges.tolist(), len(self.days)]
         return list(pairwise(bounds))
+
+
+def slow_visit_units(city: City) -> tuple[str, ...]:
+    """Codes of the units slow to return-visit bad reviews: in each group, the unit ranked SLOW_VISIT_RANK by
+    population (largest first)."""
+    slow = []
+    for group in GROUPS:
+        units = sorted((u for u in city.units if u.group == group), key=lambda u: (-u.population, u.code))
+        if len(units) > SLOW_VISIT_RANK:
+            slow.append(units[SLOW_VISIT_RANK].code)
+    return tuple(slow)
 
 
 def plan_world(city: City, *, scale: int, seed: int, end: date, bad_share: float) -> World:
@@ -592,14 +626,47 @@ def reviews_of(world: World, requests: Columns, eligible: np.ndarray, rng: np.ra
     rectified = created + (delay * np.exp(RECTIFY_SIGMA * rng.standard_normal(m))).astype(np.int64)
     never = rng.random(m) < by_group("unrectified", group) * np.where(worse, WORSE["unrectified"], 1.0)
     rectified = np.where((score <= 2) & ~never & (rectified <= world.end_second), rectified, NAT)
+    channel = requests["channel"][rows]
     return {
         "request": requests["position"][rows],
         "unit": unit,
         "item": item,
-        "channel": requests["channel"][rows],
+        "channel": channel,
         "score": score.astype(np.int64),
         "created": created,
         "rectified": rectified,
+        **review_extras(world, unit, channel, score, created, rectified, rng),
+    }
+
+
+def review_extras(world: World, unit: np.ndarray, channel: np.ndarray, score: np.ndarray, created: np.ndarray,
+                  rectified: np.ndarray, rng: np.random.Generator) -> Columns:
+    """The optional review columns: default ratings, real names, return visits, appeals, rectification ratings.
+
+    Called after every other draw of `rng` for the reviews, so the other columns do not depend on these."""
+    m = len(score)
+    bad = score <= 2
+    default = (score == 5) & (rng.random(m) < DEFAULT_FIVE[channel])
+    real = (rng.random(m) < REAL_NAME[channel]) & ~default
+    slow = world.slow_visit[unit]
+    hours = np.where(slow, SLOW_VISIT_HOURS, VISIT_HOURS) * np.exp(
+        np.where(slow, SLOW_VISIT_SIGMA, VISIT_SIGMA) * rng.standard_normal(m))
+    visited = created + np.maximum(600, hours * 3600).astype(np.int64)
+    never = rng.random(m) < np.where(slow, SLOW_NEVER_VISITED, NEVER_VISITED) + np.where(
+        real, 0.0, ANONYMOUS_NEVER_VISITED)
+    visited = np.where(bad & ~never & (visited <= world.end_second), visited, NAT)  # later: not visited yet
+    appealed = bad & (rng.random(m) < APPEALED)
+    decided = created + rng.integers(APPEAL_DAYS[0] * DAY, APPEAL_DAYS[1] * DAY, m) <= world.end_second
+    upheld = rng.random(m) < UPHELD
+    appeal = np.select([~appealed, ~decided, upheld], [NO_APPEAL, PENDING, UPHELD_APPEAL], REJECTED_APPEAL)
+    rated = (rectified != NAT) & real & (rng.random(m) < RATED)
+    level = np.minimum(np.searchsorted(np.cumsum(RATING_SHARES), rng.random(m), side="right"), len(RATING_SHARES) - 1)
+    return {
+        "visited": visited,
+        "real_name": real,
+        "appeal": appeal.astype(np.int64),
+        "default": default,
+        "rating": np.where(rated, level, -1).astype(np.int64),
     }
 
 
@@ -670,8 +737,10 @@ def corrupt_reviews(world: World, rows: Columns, where: np.ndarray, why: np.ndar
             shift = future_shift(rows["created"][idx], world, rng)
             rows["created"][idx] += shift
             rows["rectified"][idx] = np.where(rows["rectified"][idx] == NAT, NAT, rows["rectified"][idx] + shift)
+            rows["visited"][idx] = np.where(rows["visited"][idx] == NAT, NAT, rows["visited"][idx] + shift)
         elif reason == "rectified_before_created":
             rows["score"][idx] = rng.integers(1, 3, len(idx))
+            rows["default"][idx] = False  # a default rating is a 5; this row is now a bad review
             rows["rectified"][idx] = earlier(rows["created"][idx], world, rng)
         elif reason == "duplicate_id":
             good = np.ones(len(rows["created"]), dtype=bool)
@@ -679,9 +748,10 @@ def corrupt_reviews(world: World, rows: Columns, where: np.ndarray, why: np.ndar
             copy_rows(rows, idx, np.flatnonzero(good), rng)
 
 
-def text_column(vocabulary: tuple[str, ...], index: np.ndarray) -> pd.Series:
-    """Strings picked from a small vocabulary by index, as an Arrow-backed column."""
-    return pa.array(vocabulary, pa.string()).take(pa.array(index)).to_pandas()
+def text_column(vocabulary: tuple[str, ...], index: np.ndarray, nullable: bool = False) -> pd.Series:
+    """Strings picked from a small vocabulary by index, as an Arrow-backed column (if nullable, -1 is NULL)."""
+    indices = pa.array(index, mask=index < 0) if nullable else pa.array(index)
+    return pa.array(vocabulary, pa.string()).take(indices).to_pandas()
 
 
 def id_column(prefix: str, numbers: np.ndarray) -> pd.Series:
@@ -726,6 +796,11 @@ def reviews_frame(world: World, rows: Columns) -> pd.DataFrame:
             "score": pd.arrays.IntegerArray(np.where(score == NAT, 0, score), score == NAT),
             "created_at": time_column(rows["created"]),
             "rectified_at": time_column(rows["rectified"]),
+            "visited_at": time_column(rows["visited"]),
+            "real_name": rows["real_name"],
+            "appeal_status": text_column(APPEAL_STATUSES, rows["appeal"]),
+            "is_default": rows["default"],
+            "rectification_rating": text_column(RECTIFICATION_RATINGS, rows["rating"], nullable=True),
         }
     )
 

@@ -3,10 +3,11 @@
 `Feed.step(until)` appends everything that happened on the demo's invented city between the last fed moment and
 `until`: new requests (each unit at the daily volume of its last four weeks of history, shaped by the hour of day
 and the day of the week: office hours, a lunch dip, quiet nights and weekends), completions of earlier ones,
-reviews of completed requests (at the history's participation and score mix per unit), and rectifications of bad
+reviews of completed requests (at the history's participation and score mix per unit, with the demo's real-name,
+default-rating and appeal patterns), return visits and rectifications (rated by real-name reviewers) of bad
 reviews. Nothing is generated ahead of `until`: a request is inserted open and updated when its completion time
-has passed, a bad review is rectified when its time has come. The moment fed so far is kept in the sources, so a
-feed that was stopped fills the gap when it starts again and the history has no hole.
+has passed, a bad review is visited and rectified when its time has come. The moment fed so far is kept in the
+sources, so a feed that was stopped fills the gap when it starts again and the history has no hole.
 
 It writes only to sources marked as demo data: run_demo writes the `onescreen_demo` marker table in each source
 database; a source without it is refused (`FeedRefused`), whatever it holds.
@@ -25,8 +26,21 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Column, MetaData, String, Table, and_, bindparam, func, insert, select, update
 
-from dashboard.aggregation import CHANNELS
+from dashboard.aggregation import CHANNELS, RECTIFICATION_RATINGS
 from dashboard.regions import City
+from data_sources.demo import (
+    ANONYMOUS_NEVER_VISITED,
+    APPEALED,
+    DEFAULT_FIVE,
+    NEVER_VISITED,
+    RATED,
+    RATING_SHARES,
+    REAL_NAME,
+    SLOW_NEVER_VISITED,
+    SLOW_VISIT_HOURS,
+    VISIT_HOURS,
+    slow_visit_units,
+)
 from data_sources.sql import SqlSources
 
 log = logging.getLogger(__name__)
@@ -115,6 +129,25 @@ def _after(identifier: str, start: datetime, mean: timedelta, salt: str) -> date
     return start + mean * -math.log(1 - _unit_hash(salt + identifier))
 
 
+def _review_extras(review_id: str, channel: str, score: int) -> dict:
+    """The optional columns of a new review, drawn from its id (not from the window's generator, so the other
+    columns are what they were without them): default 5s at the window, real names, an occasional appeal."""
+    k = CHANNELS.index(channel)
+    default = score == 5 and _unit_hash("default" + review_id) < DEFAULT_FIVE[k]
+    real = not default and _unit_hash("real" + review_id) < REAL_NAME[k]
+    appealed = score <= 2 and _unit_hash("appeal" + review_id) < APPEALED
+    return {"visited_at": None, "real_name": bool(real), "appeal_status": "pending" if appealed else "none",
+            "is_default": bool(default), "rectification_rating": None}
+
+
+def _rating(review_id: str, real_name: bool | None) -> str | None:
+    """The reviewer's rating of a rectification: most real-name reviewers give one; anonymous ones cannot."""
+    if not real_name or _unit_hash("rated" + review_id) >= RATED:
+        return None
+    level = int(np.searchsorted(np.cumsum(RATING_SHARES), _unit_hash("rating" + review_id), side="right"))
+    return RECTIFICATION_RATINGS[min(level, len(RECTIFICATION_RATINGS) - 1)]
+
+
 @dataclass(frozen=True)
 class History:
     """What the feed imitates, learned from the last HISTORY_DAYS of the sources."""
@@ -136,6 +169,7 @@ class Feed:
         self.sources, self.city, self.seed = sources, city, seed
         self.requests = sources.table("services", "service_request")
         self.reviews = sources.table("reviews", "review")
+        self.slow_visit = set(slow_visit_units(city))
         self._history: History | None = None
 
     def history(self, until: datetime) -> History:
@@ -182,7 +216,7 @@ class Feed:
         start = fed_until(self.sources)
         if start is None:
             raise FeedRefused("the demo sources do not say how far they were fed")
-        counts = {"requests": 0, "completed": 0, "reviews": 0, "rectified": 0}
+        counts = {"requests": 0, "completed": 0, "reviews": 0, "visited": 0, "rectified": 0}
         while start < until:
             end = min(until, datetime.combine(start.date() + timedelta(days=1), datetime.min.time()))
             for key, n in self._window(start, end).items():
@@ -205,8 +239,10 @@ class Feed:
         with self.sources.engine("reviews").begin() as conn:
             if reviews:
                 conn.execute(insert(self.reviews), reviews)
+            visited = self._visit(conn, end)
             rectified = self._rectify(conn, end)
-        return {"requests": len(new), "completed": len(done), "reviews": len(reviews), "rectified": rectified}
+        return {"requests": len(new), "completed": len(done), "reviews": len(reviews), "visited": visited,
+                "rectified": rectified}
 
     def _new_requests(self, hist: History, start: datetime, end: datetime, rng) -> list[dict]:
         day_factor = WEEKEND_FACTOR if start.weekday() >= 5 else 1.0
@@ -257,23 +293,46 @@ class Feed:
             if rng.random() >= hist.participation[code]:
                 continue
             lag = timedelta(minutes=float(rng.exponential(MEAN_REVIEW_LAG_MINUTES)))
+            review_id, score = f"R{row['request_id']}", int(rng.choice(5, p=hist.scores[code])) + 1
             rows.append({
-                "review_id": f"R{row['request_id']}", "request_id": row["request_id"], "district_code": code,
+                "review_id": review_id, "request_id": row["request_id"], "district_code": code,
                 "department_code": row["department_code"], "item_code": row["item_code"],
-                "channel": row["channel"], "score": int(rng.choice(5, p=hist.scores[code])) + 1,
+                "channel": row["channel"], "score": score,
                 "created_at": min(end, row["completed_at"] + lag).replace(microsecond=0), "rectified_at": None,
+                **_review_extras(review_id, row["channel"], score),
             })
         return rows
 
-    def _rectify(self, conn, end: datetime) -> int:
-        """Rectify the feed's open bad reviews whose time has come by `end`."""
+    def _visit(self, conn, end: datetime) -> int:
+        """Return-visit the feed's unvisited bad reviews whose time has come by `end` (slowly in the units slow to
+        visit); a few are never visited, more of them when the reviewer is anonymous."""
         v = self.reviews.c
-        open_bad = conn.execute(select(v.review_id, v.created_at).where(
+        open_bad = conn.execute(select(v.review_id, v.district_code, v.created_at, v.real_name).where(
+            and_(v.score <= 2, v.visited_at.is_(None), v.review_id.like(f"R{ID_PREFIX}%")))).all()
+        due = []
+        for review_id, code, created, real_name in open_bad:
+            slow = code in self.slow_visit
+            never = (SLOW_NEVER_VISITED if slow else NEVER_VISITED) + (0.0 if real_name else ANONYMOUS_NEVER_VISITED)
+            if _unit_hash("unvisited" + review_id) < never:
+                continue
+            mean = timedelta(hours=SLOW_VISIT_HOURS if slow else VISIT_HOURS)
+            if (at := _after(review_id, created, mean, "visit").replace(microsecond=0)) <= end:
+                due.append({"rid": review_id, "at": at})
+        if due:
+            conn.execute(update(self.reviews).where(v.review_id == bindparam("rid")).values(
+                visited_at=bindparam("at")), due)
+        return len(due)
+
+    def _rectify(self, conn, end: datetime) -> int:
+        """Rectify the feed's open bad reviews whose time has come by `end`; real-name reviewers mostly rate it."""
+        v = self.reviews.c
+        open_bad = conn.execute(select(v.review_id, v.created_at, v.real_name).where(
             and_(v.score <= 2, v.rectified_at.is_(None), v.review_id.like(f"R{ID_PREFIX}%")))).all()
-        due = [{"rid": review_id, "at": at} for review_id, created in open_bad
+        due = [{"rid": review_id, "at": at, "rating": _rating(review_id, real_name)}
+               for review_id, created, real_name in open_bad
                if (at := _after(review_id, created, timedelta(days=MEAN_RECTIFICATION_DAYS), "fixed")
                    .replace(microsecond=0)) <= end]
         if due:
             conn.execute(update(self.reviews).where(v.review_id == bindparam("rid")).values(
-                rectified_at=bindparam("at")), due)
+                rectified_at=bindparam("at"), rectification_rating=bindparam("rating")), due)
         return len(due)

@@ -42,6 +42,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import mysql
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.aggregation import APPEAL_STATUSES, OPTIONAL_REVIEW_COLUMNS, RECTIFICATION_RATINGS
 from dashboard.regions import GROUPS, KINDS
 from data_sources.schema import CHANNELS, INDICATORS, METADATA, STATUSES
 
@@ -52,6 +53,8 @@ CODE_SETS: dict[str, tuple[str, ...]] = {
     "indicator_code": INDICATORS,
     "kind": KINDS,
     "group": GROUPS,
+    "appeal_status": APPEAL_STATUSES,
+    "rectification_rating": RECTIFICATION_RATINGS,
 }
 
 # Review scales: the canonical 1..5, words mapped to 1..5, or 0..10 converted by linear rounding.
@@ -440,12 +443,13 @@ def column_expr(tm: TableMapping, canon_col, real, dialect_name: str, zone: str)
     return type_coerce(real, canon_col.type)
 
 
-def build_canonical(mapping: Mapping, engine_or_dialect, canonical_table, timezone: str):
-    """A subquery over the real table whose columns carry the canonical names and values of `canonical_table`."""
+def build_canonical(mapping: Mapping, engine_or_dialect, canonical_table, timezone: str, absent=()):
+    """A subquery over the real table whose columns carry the canonical names and values of `canonical_table`;
+    the `absent` canonical columns (optional ones the source lacks) read as NULL."""
     dialect = getattr(engine_or_dialect, "dialect", engine_or_dialect)
     tm = mapping.of(canonical_table.name)
     schema, real_name = tm.real_table(canonical_table.name)
-    real_cols = {c.name: tm.real_column(c.name) for c in canonical_table.columns}
+    real_cols = {c.name: None if c.name in absent else tm.real_column(c.name) for c in canonical_table.columns}
     real = table(real_name, *(column(r) for r in dict.fromkeys(v for v in real_cols.values() if v)), schema=schema)
     exprs = []
     for c in canonical_table.columns:
@@ -546,6 +550,8 @@ def _check_table(conn, source: str, name: str, tm: TableMapping, sample_rows: in
         col = tm.real_column(c.name)
         if col is None:
             continue
+        if col not in reflected and name == "review" and c.name in OPTIONAL_REVIEW_COLUMNS and c.name not in tm.columns:
+            continue  # an optional column the source does not have: "not available from this source"
         if col not in reflected:
             out.append(
                 f"{source}: table {real_name!r} has no column {col!r} ({_where(tm, name, c.name)})"
@@ -595,3 +601,15 @@ def _tables_by_source() -> dict[str, list[str]]:
     for name, (source, _) in canonical_tables().items():
         out.setdefault(source, []).append(name)
     return out
+
+
+def optional_review_columns(mapping: Mapping | None, engine) -> dict[str, bool]:
+    """Which optional review columns (DATA.md) the review source provides: not mapped to null, and present in the
+    real table. Raises SQLAlchemyError when the database cannot be asked."""
+    tm = (mapping or Mapping()).of("review")
+    schema, real_name = tm.real_table("review")
+    with engine.connect() as conn:
+        insp = inspect(conn)
+        present = {c["name"] for c in insp.get_columns(real_name, schema=schema)} if insp.has_table(
+            real_name, schema=schema) else set()
+    return {name: (real := tm.real_column(name)) is not None and real in present for name in OPTIONAL_REVIEW_COLUMNS}

@@ -44,7 +44,7 @@ def _rules(table: str, c, codes, now: datetime) -> list[tuple[str, object]]:
             ("unknown_code", _not_in(c.channel, CHANNELS)),
             ("bad_score", _not_in(c.score, SCORES)),
             ("null_time", c.created_at.is_(None)),
-            ("future_time", or_(c.created_at > now, c.rectified_at > now)),
+            ("future_time", or_(c.created_at > now, c.rectified_at > now, c.visited_at > now)),
             ("rectified_before_created", c.rectified_at < c.created_at),
         ]
     if table == "district_indicator":

@@ -7,7 +7,7 @@ local times of the city (see docs/metrics.md).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table
 
 from dashboard.aggregation import CHANNELS as CHANNELS  # re-exported: the channel vocabulary
 from dashboard.aggregation import ONLINE
@@ -90,6 +90,12 @@ def reviews_metadata() -> MetaData:
         Column("score", Integer),
         Column("created_at", DateTime),
         Column("rectified_at", DateTime),
+        # Optional (DATA.md): a source may lack any of these; the mapping or the real table says which.
+        Column("visited_at", DateTime),
+        Column("real_name", Boolean),
+        Column("appeal_status", String(16)),
+        Column("is_default", Boolean),
+        Column("rectification_rating", String(16)),
         Index("ix_review_created_at", "created_at"),
         Index("ix_review_review_id", "review_id"),
     )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.regions import City
 from dashboard.sources import SOURCES, SourceError, Sources
 from data_sources import quality
-from data_sources.mapping import Mapping, build_canonical, check_mapping
+from data_sources.mapping import Mapping, build_canonical, check_mapping, optional_review_columns
 from data_sources.schema import METADATA
 
 
@@ -33,6 +33,7 @@ class SqlSources(Sources):
         self._engines: dict[str, Engine] = {}
         self._meta = {name: factory() for name, factory in METADATA.items()}
         self._mapped: dict[str, Any] = {}
+        self._optional: dict[str, bool] | None = None
 
     def engine(self, source: str) -> Engine:
         """The engine of one source, created on first use."""
@@ -57,11 +58,27 @@ class SqlSources(Sources):
         """
         source = next(s for s, md in self._meta.items() if name in md.tables)
         physical = self._meta[source].tables[name]
-        if self.mapping is None or not self.mapping.covers(name):
+        absent = [c for c, there in self.optional_columns().items() if not there] if name == "review" else []
+        if (self.mapping is None or not self.mapping.covers(name)) and not absent:
             return physical
         if name not in self._mapped:
-            self._mapped[name] = build_canonical(self.mapping, self.engine(source), physical, self.timezone)
+            self._mapped[name] = build_canonical(self.mapping or Mapping(), self.engine(source), physical,
+                                                 self.timezone, absent)
         return self._mapped[name]
+
+    def optional_columns(self) -> dict[str, bool]:
+        """Which optional review columns the review source provides (asked once, then kept)."""
+        if self._optional is None:
+            try:
+                self._optional = optional_review_columns(self.mapping, self.engine("reviews"))
+            except SQLAlchemyError as exc:
+                raise SourceError(f"reviews source: {_describe(exc)}") from exc
+        return self._optional
+
+    def review_columns(self) -> pd.DataFrame:
+        """The optional review columns and whether this source provides each (a snapshot frame)."""
+        found = self.optional_columns()
+        return pd.DataFrame({"column": list(found), "available": [bool(v) for v in found.values()]})
 
     def check(self) -> list[str]:
         """Problems of the mapping against the real databases (none without a mapping); see check_mapping."""

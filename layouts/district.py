@@ -58,6 +58,8 @@ def open_bad_columns(lang: str) -> list[dict]:
         {"field": "created_at", "headerName": t("col.created_at", lang), "minWidth": 150},
         {"field": "due_at", "headerName": t("col.due_at", lang), "minWidth": 150},
         {"field": "days_left", "headerName": t("col.days_left", lang), **NUMBER, "sort": "asc"},
+        {"field": "visited_at", "headerName": t("col.visited_at", lang), "minWidth": 150},
+        {"field": "appeal_status", "headerName": t("col.appeal_status", lang), "width": 110},
     ]
 
 

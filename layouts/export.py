@@ -20,7 +20,7 @@ def export_href(prefix: str, page: str, panel: str, fmt: str, query: str = "", c
 SLOTS = {
     "overview": {"map": "unit_values", "ranking": "unit_values", "city_value": "city_value", "lorenz": "lorenz",
                  "trend": "balance_trend", "decomposition": "balance_trend", "profile": "profile",
-                 "composite": "composite"},
+                 "composite": "composite", "quarterly_ranking": "quarterly_ranking"},
     "district": {"standing": "standing", "composite": "composite", "trends": "trends", "processing": "processing",
                  "departments": "departments", "items": "items", "pareto_bad": "pareto_bad",
                  "pareto_late": "pareto_late", "channel_mix": "channel_mix",

@@ -63,6 +63,9 @@ OVERVIEW_DECOMPOSITION = "overview-decomposition"
 OVERVIEW_PROFILE = "overview-profile"
 OVERVIEW_COMPOSITE = "overview-composite"
 OVERVIEW_LORENZ_EXPLAIN = "overview-lorenz-explain"
+OVERVIEW_QUARTER = "overview-quarter"  # the quarterly ranking's quarter (its `quarter` lives in the URL's query)
+OVERVIEW_QUARTERLY = "overview-quarterly"
+OVERVIEW_QUARTERLY_NOTE = "overview-quarterly-note"
 
 # --- wall screen (/wall) ---
 WALL_ROOT = "wall"

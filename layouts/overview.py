@@ -1,8 +1,10 @@
 """The city overview at `/`: choose a metric and period; map, ranking, Lorenz curve, balance over time,
-its between/within decomposition, and a unit's composite profile against the city."""
+its between/within decomposition, a unit's composite profile against the city, and the quarterly ranking of the
+composite index."""
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 from dash import dcc, html
 
 from dashboard.answers.overview import DEFAULT_METRIC
@@ -16,6 +18,10 @@ from layouts.shell import footer, header
 GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 GRAPH_STYLE = {"height": "600px"}
 SMALL_STYLE = {"height": "340px"}
+NUMBER = {"type": "numericColumn", "filter": "agNumberColumnFilter"}
+# A rank change as the screen shows it: ↑ moved up, ↓ moved down, ＝ the same, — no previous quarter to compare.
+RANK_CHANGE = ("params.value == null ? '—' : params.value > 0 ? '↑' + params.value : params.value < 0 ? "
+               "'↓' + (-params.value) : '＝'")
 
 
 def metric_options(lang: str) -> list[dict]:
@@ -35,6 +41,69 @@ def period_options(periods: list[str]) -> list[dict]:
     years = sorted({p for p in periods if len(p) == 4}, reverse=True)
     months = sorted({p for p in periods if len(p) == 7}, reverse=True)
     return [{"label": p, "value": p} for p in years + months]
+
+
+def quarter_options(quarters, lang: str) -> list[dict]:
+    """Quarters ('YYYY-Qn') newest first, labelled in the page's language."""
+    return [{"label": t("ranking.quarter_label", lang, year=q[:4], n=q[-1]), "value": q}
+            for q in sorted(quarters, reverse=True)]
+
+
+def _fmt(spec: str) -> dict:
+    """An AG Grid value formatter for a d3 format ('—' for no value)."""
+    return {"function": f"params.value == null ? '—' : d3.format('{spec}')(params.value)"}
+
+
+def ranking_columns(lang: str) -> list[dict]:
+    """Columns of the quarterly ranking grid (the answer's columns, and `name` and `group_label` in the page's
+    language)."""
+    return [
+        {"field": "rank", "headerName": t("overview.rank", lang), **NUMBER, "width": 90, "valueFormatter": _fmt("d")},
+        {"field": "name", "headerName": t("overview.unit", lang), "minWidth": 110, "flex": 1},
+        {"field": "group_label", "headerName": t("ranking.group", lang), "minWidth": 100, "flex": 1},
+        {"field": "composite", "headerName": t("ranking.index", lang), **NUMBER, "valueFormatter": _fmt(".1f")},
+        {"field": "rank_change", "headerName": t("ranking.rank_change", lang), **NUMBER,
+         "valueFormatter": {"function": RANK_CHANGE},
+         "cellClassRules": {"rank-up": "params.value > 0", "rank-down": "params.value < 0"}},
+        {"field": "previous_rank", "headerName": t("ranking.previous_rank", lang), **NUMBER,
+         "valueFormatter": _fmt("d")},
+        {"field": "previous_composite", "headerName": t("ranking.previous_index", lang), **NUMBER,
+         "valueFormatter": _fmt(".1f")},
+        {"field": "composite_change", "headerName": t("ranking.index_change", lang), **NUMBER,
+         "valueFormatter": _fmt("+.1f")},
+    ]
+
+
+def ranking_panel(lang: str, prefix: str, quarters, quarter: str | None, export_query: str) -> html.Section:
+    """The quarterly ranking (季度综合排名): its quarter, a note on what is compared, and the grid that
+    callbacks.overview.update_quarterly_ranking fills."""
+    return html.Section(
+        [
+            html.H3([t("ranking.title", lang),
+                     export_links(prefix, "overview", "quarterly_ranking", lang, export_query)]),
+            html.P(t("ranking.explain", lang), className="explain"),
+            html.Div(
+                [
+                    html.Label(t("ranking.quarter", lang), htmlFor=ids.OVERVIEW_QUARTER),
+                    dcc.Dropdown(id=ids.OVERVIEW_QUARTER, options=quarter_options(quarters, lang), value=quarter,
+                                 clearable=False, className="period-select"),
+                    html.Span(id=ids.OVERVIEW_QUARTERLY_NOTE, className="hint"),
+                ],
+                className="controls",
+            ),
+            dag.AgGrid(
+                id=ids.OVERVIEW_QUARTERLY,
+                columnDefs=ranking_columns(lang),
+                rowData=[],
+                getRowId="params.data.code",
+                defaultColDef={"sortable": True, "resizable": True, "minWidth": 80, "flex": 1},
+                dashGridOptions={"animateRows": False},
+                style={"height": "560px"},
+                className="ag-theme-alpine",
+            ),
+        ],
+        className="panel quarterly-ranking",
+    )
 
 
 def panel(title: str, explain, graph_id: str, style: dict, extra=None, links=None) -> html.Section:
@@ -61,9 +130,12 @@ def overview_layout(
     export_query: str = "",
     scope: frozenset[str] | None = None,
     demo: bool = True,
+    quarters: tuple[str, ...] = (),
+    quarter: str | None = None,
 ) -> list:
-    """The overview page for a state (metric, period and unit, from the URL's query or the defaults); every
-    figure is filled by callbacks.overview. `ignored` names query values the page does not offer."""
+    """The overview page for a state (metric, period and unit, from the URL's query or the defaults) and the
+    quarterly ranking's quarter (of `quarters`); every figure is filled by callbacks.overview. `ignored` names
+    query values the page does not offer."""
     units = [{"label": u.name(lang), "value": u.code} for u in city.units if scope is None or u.code in scope]
     note = t("overview.note_query", lang, names=", ".join(ignored)) if ignored else ""
     return [
@@ -169,6 +241,7 @@ def overview_layout(
                     ],
                     className="grid-2",
                 ),
+                ranking_panel(lang, prefix, quarters, quarter, export_query),
             ],
             className="content",
         ),

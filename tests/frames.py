@@ -17,6 +17,29 @@ def with_overdue(frames: dict, unit: str, n: int, now) -> dict:
             "channel": "window",
             "score": 1,
             "created_at": pd.Timestamp(now) - pd.Timedelta(days=60),
+            "appeal_status": "none",
         }
-    ).astype(open_bad.dtypes.to_dict())
+    ).reindex(columns=open_bad.columns).astype(open_bad.dtypes.to_dict())  # not visited
     return {**frames, "open_bad": pd.concat([open_bad, extra], ignore_index=True)}
+
+
+# Tables a snapshot takes from the sources' reference data rather than from facts.
+REFERENCE_TABLES = ("units", "departments", "items")
+
+
+def hand_made(frames: dict, **tables: list[dict]) -> dict:
+    """The frames with every fact table replaced by explicit rows (no rows where none are given), in each table's own
+    columns and dtypes, so the schema is the snapshot's whatever it holds; a number a row leaves out is 0. The
+    reference tables (units, departments, items) stay."""
+    out = {}
+    for name, frame in frames.items():
+        if name in REFERENCE_TABLES:
+            out[name] = frame
+            continue
+        rows = pd.DataFrame(tables.get(name, []), columns=frame.columns)
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        rows[numeric] = rows[numeric].fillna(0)
+        out[name] = rows.astype(frame.dtypes.to_dict())
+    unknown = set(tables) - set(frames)
+    assert not unknown, f"no such snapshot tables: {sorted(unknown)}"
+    return out

@@ -24,6 +24,7 @@ from dashboard.composite import composite
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, DIMENSIONS, count_ratios, hist_quantile, latest_complete_period, periods
 from dashboard.view import View
+from dashboard.wall import overdue_at
 
 GRANULARITIES = ("day", "week", "month")
 ALL = "all"
@@ -449,8 +450,9 @@ def open_bad(view: View, p: DistrictParams) -> Answer:
         if p.channel != ALL:
             frame = frame[frame["channel"] == p.channel]
         created = pd.to_datetime(frame["created_at"])
-        due = created + pd.Timedelta(days=v.rectification_days)
+        due = overdue_at(created, v.rectify)  # midnight after the deadline's last day
         left = (due - pd.Timestamp(v.as_of)) / pd.Timedelta(days=1)
+        provisional = created.dt.date.map(v.rectify.provisional) if len(created) else created.astype(bool)
         names = v.frames["items"].set_index("code")
         rows = pd.DataFrame({
             "review_id": frame["review_id"].to_numpy(),
@@ -461,9 +463,12 @@ def open_bad(view: View, p: DistrictParams) -> Answer:
             "channel": frame["channel"].to_numpy(),
             "score": frame["score"].to_numpy().astype("int64"),
             "created_at": created.to_numpy(),
-            "due_at": due.to_numpy(),
+            "due_at": (due - pd.Timedelta(seconds=1)).to_numpy(),  # 23:59:59 of the deadline's last day
             "days_left": left.round(1).to_numpy(),
-            "overdue": (left < 0).to_numpy(),
+            "overdue": (left <= 0).to_numpy(),
+            "visited_at": pd.to_datetime(frame.get("visited_at", pd.Series(pd.NaT, index=frame.index))).to_numpy(),
+            "appeal_status": frame.get("appeal_status", pd.Series(None, index=frame.index, dtype=object)).to_numpy(),
+            "provisional": provisional.to_numpy(dtype=bool),
         })
         rows = rows.sort_values(["overdue", "days_left", "review_id"], ascending=[False, True, True])
         return rows.head(OPEN_BAD_ROWS).reset_index(drop=True), len(rows)
@@ -471,8 +476,18 @@ def open_bad(view: View, p: DistrictParams) -> Answer:
     rows, total = view.memo(("district_open_bad", p.code, p.department, p.channel), build)
     prov = provenance(view, "district_open_bad", filters={"unit": p.code, "department": p.department,
                                                           "channel": p.channel},
-                      notes={"total": total, "rectification_days": view.rectification_days})
+                      notes={"total": total, "rectification_days": view.rectify.days,
+                             "rectification_calendar": view.rectify.unit,
+                             "calendar_known_until": _known_until(view)})
     return Answer(rows, prov)
+
+
+def _known_until(view: View) -> str | None:
+    """Last day of the working-day calendar's known years (None on calendar days)."""
+    if view.rectify.unit != "working":
+        return None
+    until = view.rectify.calendar.known_until
+    return until.isoformat() if until else None
 
 
 def rectification(view: View, p: DistrictParams) -> Answer:
@@ -482,8 +497,7 @@ def rectification(view: View, p: DistrictParams) -> Answer:
 
     def build(v: View):
         rev = _days(v.frames["rev_day"], p).assign(period=lambda f: f["day"].str.slice(0, 7))
-        due_until = (v.as_of - timedelta(days=v.rectification_days)).date().isoformat()
-        due = rev[rev["day"] <= due_until]
+        due = rev[rev["day"] <= v.rectify.last_passed(v.as_of).isoformat()]
         ob = v.frames["open_bad"]
         if p.channel != ALL:
             ob = ob[ob["channel"] == p.channel]
@@ -519,7 +533,7 @@ def rectification_by_department(view: View, p: DistrictParams) -> Answer:
         ob = v.frames["open_bad"]
         ob = ob[ob["unit"] == p.code].assign(month=lambda f: pd.to_datetime(f["created_at"]).dt.strftime("%Y-%m"))
         ob = _months(ob, p)
-        due_until = (v.as_of - timedelta(days=v.rectification_days)).date()
+        due_until = v.rectify.last_passed(v.as_of)
         month_end = pd.to_datetime(rev["month"] + "-01") + pd.offsets.MonthEnd(0)
         fully_due = rev[month_end.dt.date <= due_until]
         bad = rev.groupby("department_code")["bad"].sum()

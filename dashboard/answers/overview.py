@@ -11,7 +11,7 @@ import pandas as pd
 from dashboard import overview
 from dashboard.answers import Answer, provenance, unit_rows
 from dashboard.errors import BadInput
-from dashboard.metrics import CATALOGUE, DIMENSIONS, OVERVIEW_METRICS, latest_complete_period, periods
+from dashboard.metrics import CATALOGUE, DIMENSIONS, OVERVIEW_METRICS, latest_complete_period, periods, unavailable
 from dashboard.view import View
 
 PERIOD_CHARS = 7
@@ -120,6 +120,9 @@ def model(view: View, p: OverviewParams) -> overview.OverviewModel:
 
 
 def _prov(view: View, panel: str, p: OverviewParams, **kwargs):
+    """Provenance of an overview answer; notes say when the source cannot give the metric at all."""
+    if p.metric in unavailable(view.frames):
+        kwargs["notes"] = {**kwargs.get("notes", {}), "not_available_from_source": True}
     return provenance(view, panel, period=p.period, metrics=(p.metric,), filters={"metric": p.metric}, **kwargs)
 
 

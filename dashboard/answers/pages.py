@@ -14,6 +14,7 @@ from dashboard.answers import Answer
 from dashboard.answers import district as district_answers
 from dashboard.answers import overview as overview_answers
 from dashboard.answers import quality as quality_answers
+from dashboard.answers import ranking as ranking_answers
 from dashboard.answers import wall as wall_answers
 from dashboard.errors import BadInput
 from dashboard.view import View
@@ -47,12 +48,21 @@ class Page:
     needs_code: bool = False
 
 
-def _overview(view: View, query: dict, code, settings) -> overview_answers.OverviewParams:
-    check_names(query, {"metric", "period", "unit"})
+@dataclass(frozen=True)
+class OverviewPage:
+    """The overview's parameters: the charts' metric, period and unit, and the quarterly ranking's quarter."""
+
+    charts: overview_answers.OverviewParams
+    ranking: ranking_answers.RankingParams
+
+
+def _overview(view: View, query: dict, code, settings) -> OverviewPage:
+    check_names(query, {"metric", "period", "unit", "quarter"})
     period = query.get("period") or overview_answers.default_period(view)
     defaults = overview_answers.overview_defaults(view, period or "")
-    return overview_answers.parse(view, query.get("metric", defaults.metric), period,
-                                  query.get("unit", defaults.unit))
+    charts = overview_answers.parse(view, query.get("metric", defaults.metric), period,
+                                    query.get("unit", defaults.unit))
+    return OverviewPage(charts, ranking_answers.parse(view, query.get("quarter")))
 
 
 def _district(view: View, query: dict, code, settings) -> district_answers.DistrictParams:
@@ -87,12 +97,13 @@ def _quality(view: View, query: dict, code, settings) -> quality_answers.Quality
 
 PAGES: dict[str, Page] = {
     "overview": Page("overview", _overview, {
-        "unit_values": overview_answers.unit_values,
-        "city_value": overview_answers.city_value,
-        "lorenz": overview_answers.lorenz,
-        "balance_trend": overview_answers.balance_trend,
-        "composite": overview_answers.composite,
-        "profile": overview_answers.profile,
+        "unit_values": lambda view, p: overview_answers.unit_values(view, p.charts),
+        "city_value": lambda view, p: overview_answers.city_value(view, p.charts),
+        "lorenz": lambda view, p: overview_answers.lorenz(view, p.charts),
+        "balance_trend": lambda view, p: overview_answers.balance_trend(view, p.charts),
+        "composite": lambda view, p: overview_answers.composite(view, p.charts),
+        "profile": lambda view, p: overview_answers.profile(view, p.charts),
+        "quarterly_ranking": lambda view, p: ranking_answers.quarterly_ranking(view, p.ranking),
     }),
     "district": Page("district", _district, {
         name: answer for name, answer in district_answers.PANELS.items()

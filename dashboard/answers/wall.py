@@ -26,7 +26,7 @@ class Thresholds:
 
 
 def _tiles_model(view: View) -> model.Tiles:
-    return view.memo(("wall_tiles",), lambda v: model.tiles(v.frames, v.as_of, v.rectification_days))
+    return view.memo(("wall_tiles",), lambda v: model.tiles(v.frames, v.as_of, v.rectify))
 
 
 def tiles(view: View) -> Answer:
@@ -102,7 +102,7 @@ def alerts(view: View, thresholds: Thresholds) -> Answer:
     breach began: the refresher's alert state in the snapshot; a breach it has not seen reads as of the data)."""
     def build(v: View) -> list[model.Alert]:
         began = {(a["unit"], a["kind"]): a.get("since") for a in v.snapshot.meta.get("alerts", [])}
-        found = model.alerts(model.unit_status(v.frames, v.as_of, v.rectification_days), **asdict(thresholds))
+        found = model.alerts(model.unit_status(v.frames, v.as_of, v.rectify), **asdict(thresholds))
         stamp = v.as_of.isoformat(sep=" ", timespec="seconds")
         return [replace(a, since=began.get((a.unit, a.kind)) or stamp) for a in found]
 

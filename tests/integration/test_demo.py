@@ -7,11 +7,14 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 
 import numpy as np
+import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 from sqlalchemy import and_, case, func, or_, select
 
+from dashboard.aggregation import APPEAL_STATUSES, RECTIFICATION_RATINGS
 from dashboard.settings import Settings
+from data_sources import demo as demo_module
 from data_sources.demo import (
     FESTIVAL,
     SATURDAY,
@@ -21,6 +24,7 @@ from data_sources.demo import (
     demo_batches,
     plan_bad_rows,
     run_demo,
+    slow_visit_units,
     window_start,
 )
 from data_sources.schema import CHANNELS, INDICATORS, ONLINE_CHANNELS, STATUSES
@@ -33,6 +37,7 @@ LAST = datetime(2026, 11, 22, 23, 59, 59)
 FUTURE = LAST + timedelta(days=2)  # a deliberately future time lies at least this far ahead
 BAD_SHARE = Settings.model_fields["demo_bad_share"].default
 TABLES = ("district", "department", "service_item", "service_request", "review", "district_indicator")
+OPTIONAL = ("visited_at", "real_name", "appeal_status", "is_default", "rectification_rating")
 
 
 def sources_at(url: str) -> SqlSources:
@@ -74,7 +79,7 @@ def rules(name: str, t, codes: tuple[str, ...]) -> dict[str, object]:
             "unknown_code": t.c.channel.not_in(CHANNELS),
             "bad_score": or_(t.c.score.is_(None), t.c.score < 1, t.c.score > 5),
             "null_time": t.c.created_at.is_(None),
-            "future_time": or_(t.c.created_at > LAST, t.c.rectified_at > LAST),
+            "future_time": or_(t.c.created_at > LAST, t.c.rectified_at > LAST, t.c.visited_at > LAST),
             "rectified_before_created": t.c.rectified_at < t.c.created_at,
         }
     return {
@@ -143,7 +148,8 @@ def test_counts_window_and_every_kind_of_bad_row(demo, city):
 
 def test_every_time_is_in_the_window_except_the_deliberate_future_ones(demo):
     sources, _ = demo
-    times = {"service_request": ("submitted_at", "completed_at"), "review": ("created_at", "rectified_at")}
+    times = {"service_request": ("submitted_at", "completed_at"),
+             "review": ("created_at", "rectified_at", "visited_at")}
     for name, columns in times.items():
         t = table(sources, name)
         for column in columns:
@@ -214,6 +220,74 @@ def test_bad_reviews_are_rectified_mostly_in_time_some_late_and_some_never(demo)
     assert scalar(sources, "review", select(func.count()).where(good, v.c.rectified_at.is_not(None))) == 0
 
 
+def test_the_optional_review_columns_show_realistic_patterns(demo, city):
+    sources, _ = demo
+    v = table(sources, "review")
+    assert scalar(sources, "review", select(func.count()).where(v.c.visited_at < v.c.created_at)) == 0  # even future
+    clean = and_(v.c.score.between(1, 5), v.c.created_at <= LAST, v.c.district_code.in_(city.codes),
+                 v.c.channel.in_(CHANNELS), or_(v.c.rectified_at.is_(None), v.c.rectified_at >= v.c.created_at))
+    found = rows(sources, "review", select(v.c.district_code, v.c.channel, v.c.score, v.c.created_at, v.c.rectified_at,
+                                           *(v.c[c] for c in OPTIONAL)).where(clean))
+    assert len(found) > 0.9 * SCALE * 0.25
+    # The Boolean columns come back as booleans on every engine, never NULL; the codes are DATA.md's.
+    assert all(isinstance(r.real_name, bool) and isinstance(r.is_default, bool) for r in found)
+    assert {r.appeal_status for r in found} <= set(APPEAL_STATUSES)
+    assert {r.rectification_rating for r in found} <= {None, *RECTIFICATION_RATINGS}
+
+    def share(rows_, test) -> float:
+        return sum(map(test, rows_)) / len(rows_)
+
+    by_channel = {c: [r for r in found if r.channel == c] for c in CHANNELS}
+    real = {c: share(rs, lambda r: r.real_name) for c, rs in by_channel.items()}
+    assert min(real["web"], real["app"], real["hotline"]) > max(real["window"], real["self_service"]) + 0.1
+    assert 0.75 < share(found, lambda r: r.real_name) < 0.95
+
+    defaults = [r for r in found if r.is_default]  # recorded as 非常满意 when the citizen did not rate
+    assert defaults and all(r.score == 5 and not r.real_name for r in defaults)
+    assert share(defaults, lambda r: r.channel == "window") > 0.7
+    assert {r.channel for r in defaults} <= {"window", "self_service"}
+    window_fives = [r for r in by_channel["window"] if r.score == 5]
+    assert 0.2 < share(window_fives, lambda r: r.is_default) < 0.4
+
+    bad = [r for r in found if r.score <= 2]
+    assert all(r.visited_at is None for r in found if r.score > 2)
+    settled = [r for r in bad if r.created_at < LAST - timedelta(days=2)]  # the visit had time to happen
+    slow = set(slow_visit_units(city))
+    assert slow == {"230102", "230111", "230126"}  # 道里区, 呼兰区, 巴彦县: docs/demo-data.md names them
+
+    def visited_within_a_day(r) -> bool:
+        return r.visited_at is not None and r.visited_at - r.created_at <= timedelta(days=1)
+
+    slow_rate = share([r for r in settled if r.district_code in slow], visited_within_a_day)
+    other_rate = share([r for r in settled if r.district_code not in slow], visited_within_a_day)
+    assert slow_rate < 0.3 and other_rate > 0.75, (slow_rate, other_rate)
+    old = [r for r in bad if r.created_at < LAST - timedelta(days=30)]
+    assert 0.01 < share(old, lambda r: r.visited_at is None) < 0.2  # a small share never visited
+
+    appealed = [r for r in found if r.appeal_status != "none"]
+    assert appealed and all(r.score <= 2 for r in appealed)
+    assert 0.01 < len(appealed) / len(bad) < 0.1
+    assert {"upheld", "rejected"} <= {r.appeal_status for r in appealed}
+    assert all(r.created_at > LAST - timedelta(days=20) for r in appealed if r.appeal_status == "pending")
+
+    rated = [r for r in found if r.rectification_rating is not None]
+    assert rated and all(r.score <= 2 and r.rectified_at is not None and r.real_name for r in rated)
+    rectified_real = [r for r in bad if r.rectified_at is not None and r.real_name]
+    assert 0.65 < len(rated) / len(rectified_real) < 0.95
+    levels = {level: share(rated, lambda r, level=level: r.rectification_rating == level)
+              for level in RECTIFICATION_RATINGS}
+    assert levels["satisfied"] > levels["basic"] > levels["dissatisfied"] > 0
+
+
+def test_duplicates_copy_every_column_the_optional_ones_too(demo):
+    sources, result = demo
+    v = table(sources, "review")
+    twice = select(v.c.review_id).group_by(v.c.review_id).having(func.count() > 1)
+    copies = rows(sources, "review", select(v).where(v.c.review_id.in_(twice)))
+    assert len({r.review_id for r in copies}) == result.bad[("review", "duplicate_id")]
+    assert len(set(copies)) == len({r.review_id for r in copies})  # each id's rows are identical
+
+
 def test_chinese_names_round_trip(demo, city):
     sources, _ = demo
     d, dep, item = (table(sources, n) for n in ("district", "department", "service_item"))
@@ -263,3 +337,29 @@ def test_generation_is_identical_in_memory_at_any_run(city):
     for a, b in zip(first, again, strict=True):
         assert_frame_equal(a, b)
     assert not all(a.equals(b) for a, b in zip(first, other))
+
+
+def test_the_optional_review_columns_leave_every_other_column_as_it_was(city, monkeypatch):
+    """The optional columns are drawn after every other draw of a review: however they are drawn, the other
+    columns of a seed stay the same (a digest of the demo data without them still holds)."""
+    def reviews(seed):
+        return [b.frame for b in demo_batches(city, scale=4_000, seed=seed, end=END, bad_share=0.01)
+                if b.table == "review"]
+
+    real = reviews(3)
+    extras = demo_module.review_extras
+
+    def drawn_elsewhere(world, unit, channel, score, created, rectified, rng):
+        rng.random(1000)  # consuming more of the generator, or less, changes nothing before it
+        return extras(world, unit, channel, score, created, rectified, demo_module.rng_for(99, "elsewhere"))
+
+    monkeypatch.setattr(demo_module, "review_extras", drawn_elsewhere)
+    moved = reviews(3)
+    for a, b in zip(real, moved, strict=True):
+        assert_frame_equal(a.drop(columns=list(OPTIONAL)), b.drop(columns=list(OPTIONAL)))
+    assert not all(a.equals(b) for a, b in zip(real, moved))
+    frame = real[0]
+    assert frame["visited_at"].dtype == "datetime64[s]" and frame["visited_at"].isna().any()
+    assert all(pd.api.types.is_bool_dtype(frame[c]) for c in ("real_name", "is_default"))
+    assert all(pd.api.types.is_string_dtype(frame[c]) for c in ("appeal_status", "rectification_rating"))
+    assert frame["rectification_rating"].isna().any() and frame["appeal_status"].notna().all()

@@ -9,17 +9,38 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from app import create_app
 from dashboard.answers import wall as wall_answers
-from data_sources.demo import run_demo
+from data_sources.demo import run_demo, slow_visit_units
 from data_sources.feed import Feed, FeedRefused, fed_until, is_demo
 from data_sources.sql import SqlSources
 from tests.conftest import fixed_env, leader_view
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_0900 = datetime(2026, 11, 23, 9, 0)
+OPTIONAL = ("visited_at", "real_name", "appeal_status", "is_default", "rectification_rating")
+
+
+def live_reviews(sources: SqlSources) -> list:
+    """The feed's reviews with their optional columns, as the engine returns them."""
+    v = sources.table("reviews", "review")
+    with sources.engine("reviews").connect() as conn:
+        return conn.execute(select(v.c.district_code, v.c.channel, v.c.score, v.c.created_at, v.c.rectified_at,
+                                   *(v.c[c] for c in OPTIONAL)).where(v.c.review_id.like("RLIVE%"))).all()
+
+
+def check_optional_columns(reviews: list, until: datetime) -> None:
+    """What holds for every live review: the Boolean columns round-trip, the codes are DATA.md's, default ratings
+    are 5s, visits are of bad reviews and not ahead of the clock, ratings are of rectified real-name ones."""
+    assert all(isinstance(r.real_name, bool) and isinstance(r.is_default, bool) for r in reviews)
+    assert {r.appeal_status for r in reviews} <= {"none", "pending"}
+    assert all(r.score <= 2 for r in reviews if r.appeal_status == "pending")
+    assert all(r.score == 5 and not r.real_name for r in reviews if r.is_default)
+    assert all(r.score <= 2 and r.created_at <= r.visited_at <= until for r in reviews if r.visited_at is not None)
+    assert all(r.score <= 2 and r.rectified_at is not None and r.real_name
+               for r in reviews if r.rectification_rating is not None)
 
 
 def scalar(url: str, sql: str, **params):
@@ -102,7 +123,39 @@ def test_a_stopped_feed_fills_the_gap_without_a_hole_on_every_engine(demo_db, ci
         ahead = conn.execute(text("SELECT count(*) FROM service_request WHERE submitted_at > :t OR "
                                   "completed_at > :t"), {"t": stopped_for}).scalar()
         assert ahead == 0
-    assert feed.step(stopped_for) == {"requests": 0, "completed": 0, "reviews": 0, "rectified": 0}  # idempotent
+    reviews = live_reviews(demo_db)
+    assert reviews
+    check_optional_columns(reviews, stopped_for)
+    assert feed.step(stopped_for) == {"requests": 0, "completed": 0, "reviews": 0, "visited": 0,
+                                      "rectified": 0}  # idempotent
+
+
+def test_the_feed_visits_rectifies_and_rates_its_bad_reviews_with_the_demo_patterns(tmp_path, city):
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    sources = SqlSources({"services": url, "reviews": url, "indicators": url})
+    run_demo(sources, city, scale=300_000, seed=7, end=date(2026, 11, 22), bad_share=0.0)  # ~80 reviews a day
+    until = datetime(2026, 12, 7)
+    counts = Feed(sources, city, seed=7).step(until)  # two weeks
+    assert counts["visited"] > 0 and counts["rectified"] > 0
+    reviews = live_reviews(sources)
+    sources.dispose()
+    check_optional_columns(reviews, until)
+    assert 0.7 < sum(r.real_name for r in reviews) / len(reviews) < 0.95
+    defaults = [r for r in reviews if r.is_default]
+    assert defaults and {r.channel for r in defaults} <= {"window", "self_service"}
+    window_fives = [r for r in reviews if r.channel == "window" and r.score == 5]
+    assert 0.15 < sum(r.is_default for r in window_fives) / len(window_fives) < 0.45
+    bad = [r for r in reviews if r.score <= 2 and r.created_at < until - timedelta(days=2)]
+    slow = set(slow_visit_units(city))
+
+    def visited_within_a_day(rows: list) -> float:
+        return sum(r.visited_at is not None and r.visited_at - r.created_at <= timedelta(days=1)
+                   for r in rows) / len(rows)
+
+    slow_rate = visited_within_a_day([r for r in bad if r.district_code in slow])
+    other_rate = visited_within_a_day([r for r in bad if r.district_code not in slow])
+    assert slow_rate < 0.5 < 0.75 < other_rate, (slow_rate, other_rate)
+    assert any(r.rectification_rating for r in reviews)
 
 
 def test_the_feed_refuses_a_database_not_marked_as_demo(tmp_path, city):

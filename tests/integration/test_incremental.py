@@ -13,12 +13,14 @@ from sqlalchemy import insert, select, update
 
 from dashboard.refresh import refresh
 from dashboard.snapshot import InProcessStore
+from dashboard.workdays import deadlines
 from data_sources.demo import run_demo
 from data_sources.sql import SqlSources
 
 NOW1 = datetime(2026, 11, 21, 6, 0, 0)
 LATE_HOURS = 48
 RECT_DAYS = 15
+RULES = deadlines(RECT_DAYS, 1, "working")
 UNITS = ["230102", "230113", "230125", "239999"]  # the last is not a unit of the city: a bad row
 CHANNELS = ["web", "app", "window", "fax"]
 
@@ -51,9 +53,16 @@ request_strategy = st.lists(
     max_size=30,
 )
 review_strategy = st.lists(
-    st.tuples(st.sampled_from(UNITS), st.integers(min_value=0, max_value=6), st.floats(min_value=0, max_value=40)),
+    st.tuples(
+        st.sampled_from(UNITS),
+        st.integers(min_value=0, max_value=6),
+        st.floats(min_value=0, max_value=24 * 8),  # up to 8 days late: a default rating recorded after 7 days
+        st.booleans(),  # is_default
+        st.booleans(),  # real_name
+    ),
     max_size=20,
 )
+APPEALS = st.one_of(st.none(), st.sampled_from(["pending", "upheld", "rejected"]))
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +81,14 @@ def sqlite_sources(folder) -> SqlSources:
 
 
 def run(sources, store, city, now, full=False):
-    version = refresh(sources, store, city, now, rectification_days=RECT_DAYS, late_hours=LATE_HOURS, full=full)
+    version = refresh(sources, store, city, now, deadlines=RULES, late_hours=LATE_HOURS, full=full)
     assert version is not None
     return store.current()
 
 
-def append(sources, requests, reviews, rectify_hours, now2):
-    """Write the drawn rows and rectify the open bad reviews given in the last day."""
+def append(sources, requests, reviews, rectify_hours, now2, visit_hours=None, appeal=None):
+    """Write the drawn rows; rectify and visit open bad reviews given in the last days, and decide appeals on bad
+    reviews of the last ten days: late updates to rows an earlier refresh already counted."""
     with sources.engine("services").begin() as conn:
         if requests:
             conn.execute(insert(sources.table("services", "service_request")), request_rows(requests, now2))
@@ -98,8 +108,11 @@ def append(sources, requests, reviews, rectify_hours, now2):
                         "score": score,
                         "created_at": now2 - timedelta(hours=age),
                         "rectified_at": None,
+                        "is_default": default,
+                        "real_name": real,
+                        "appeal_status": "none",
                     }
-                    for i, (unit, score, age) in enumerate(reviews)
+                    for i, (unit, score, age, default, real) in enumerate(reviews)
                 ],
             )
         if rectify_hours is not None:
@@ -112,6 +125,19 @@ def append(sources, requests, reviews, rectify_hours, now2):
                 .where(review.c.review_id.in_(ids))
                 .values(rectified_at=now2 - timedelta(minutes=rectify_hours))
             )
+        if visit_hours is not None:
+            unvisited = select(review.c.review_id).where(
+                review.c.score <= 2, review.c.visited_at.is_(None), review.c.created_at >= now2 - timedelta(days=4)
+            ).order_by(review.c.review_id)
+            ids = [r for (r,) in conn.execute(unvisited).all()][:6]
+            conn.execute(update(review).where(review.c.review_id.in_(ids))
+                         .values(visited_at=now2 - timedelta(minutes=visit_hours)))
+        if appeal is not None:
+            recent_bad = select(review.c.review_id).where(
+                review.c.score <= 2, review.c.created_at >= now2 - timedelta(days=10)
+            ).order_by(review.c.review_id.desc())
+            ids = [r for (r,) in conn.execute(recent_bad).all()][:3]
+            conn.execute(update(review).where(review.c.review_id.in_(ids)).values(appeal_status=appeal))
 
 
 def assert_same_snapshots(incremental, full):
@@ -127,9 +153,12 @@ def assert_same_snapshots(incremental, full):
     requests=request_strategy,
     reviews=review_strategy,
     rectify=st.one_of(st.none(), st.floats(min_value=0, max_value=60)),
+    visit=st.one_of(st.none(), st.floats(min_value=0, max_value=60 * 30)),
+    appeal=APPEALS,
     step_hours=st.integers(min_value=0, max_value=40),
 )
-def test_incremental_equals_full_on_sqlite(base, tmp_path_factory, city, requests, reviews, rectify, step_hours):
+def test_incremental_equals_full_on_sqlite(base, tmp_path_factory, city, requests, reviews, rectify, visit, appeal,
+                                           step_hours):
     folder = tmp_path_factory.mktemp("case")
     for file in base.glob("*.sqlite"):
         shutil.copy(file, folder / file.name)
@@ -137,7 +166,7 @@ def test_incremental_equals_full_on_sqlite(base, tmp_path_factory, city, request
     store = InProcessStore()
     run(sources, store, city, NOW1)
     now2 = NOW1 + timedelta(hours=step_hours)
-    append(sources, requests, reviews, rectify, now2)
+    append(sources, requests, reviews, rectify, now2, visit, appeal)
     incremental = run(sources, store, city, now2)
     full = run(sources, InProcessStore(), city, now2, full=True)
     sources.dispose()
@@ -161,7 +190,9 @@ def test_incremental_equals_full_on_each_database(db_url, city):
         ("230113", "web", 12.0, -2.0, False),
         ("230125", "app", 40.0, 30.0, True),
     ]
-    append(sources, drawn, [("230102", 1, 5.0), ("230113", 6, 2.0), ("239999", 4, 1.0)], 30.0, now2)
+    reviews = [("230102", 1, 5.0, False, True), ("230113", 6, 2.0, False, False), ("239999", 4, 1.0, False, True),
+               ("230125", 5, 24 * 7.5, True, False)]
+    append(sources, drawn, reviews, 30.0, now2, visit_hours=90.0, appeal="upheld")
     incremental = run(sources, store, city, now2)
     full = run(sources, InProcessStore(), city, now2, full=True)
     sources.dispose()

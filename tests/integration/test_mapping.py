@@ -58,19 +58,25 @@ EXPECTED_REQUESTS = [
     ("A10", "230183", "D2", "I2", "web", T(2023, 12, 1), T(2023, 12, 1), "completed", T(2023, 12, 8, 17)),
 ]
 EVALUATIONS = [
-    # pj_id, sqbh (request), qh, bm, sx, qd, pj_score (words), pj_ts (epoch ms), zg_time (text)
-    ("P1", "A01", "230102", "D1", "I1", "网上办理", "非常满意", 1700000000000, None),
-    ("P2", "A03", "230102", "D2", "I2", "窗口", "不满意", 1700050000500, "2023-11-20 10:00:00"),
-    ("P3", "A05", "230111", "D1", "I1", "12345热线", "基本满意", 1701360000000, None),
-    ("P4", None, "230111", "D1", "I1", "掌上办", "一般般", 1701360001000, None),
-    ("P5", "A10", "230183", "D2", "I2", "自助终端", None, 1701400000000, None),
+    # pj_id, sqbh (request), qh, bm, sx, qd, pj_score (words), pj_ts (epoch ms), zg_time (text), hf_time (visit,
+    # text), sm (real name, 0/1), sszt (appeal, words)
+    ("P1", "A01", "230102", "D1", "I1", "网上办理", "非常满意", 1700000000000, None, None, 1, "无"),
+    ("P2", "A03", "230102", "D2", "I2", "窗口", "不满意", 1700050000500, "2023-11-20 10:00:00",
+     "2023-11-16 09:30:00", 1, "申诉不成立"),
+    ("P3", "A05", "230111", "D1", "I1", "12345热线", "基本满意", 1701360000000, None, None, 0, None),
+    ("P4", None, "230111", "D1", "I1", "掌上办", "一般般", 1701360001000, None, None, None, "无"),
+    ("P5", "A10", "230183", "D2", "I2", "自助终端", None, 1701400000000, None, None, 0, "复核中"),
 ]
 EXPECTED_REVIEWS = [
-    ("P1", "A01", "230102", "D1", "I1", "web", 5, T(2023, 11, 15, 6, 13, 20), None),
-    ("P2", "A03", "230102", "D2", "I2", "window", 2, T(2023, 11, 15, 20, 6, 40, 500000), T(2023, 11, 20, 10)),
-    ("P3", "A05", "230111", "D1", "I1", "hotline", 3, T(2023, 12, 1), None),
-    ("P4", None, "230111", "D1", "I1", "app", -1, T(2023, 12, 1, 0, 0, 1), None),
-    ("P5", "A10", "230183", "D2", "I2", "self_service", None, T(2023, 12, 1, 11, 6, 40), None),
+    # ..., rectified_at, visited_at, real_name, appeal_status, is_default (mapped to null), rectification_rating
+    # (not in the table, not mentioned: absent)
+    ("P1", "A01", "230102", "D1", "I1", "web", 5, T(2023, 11, 15, 6, 13, 20), None, None, True, "none", None, None),
+    ("P2", "A03", "230102", "D2", "I2", "window", 2, T(2023, 11, 15, 20, 6, 40, 500000), T(2023, 11, 20, 10),
+     T(2023, 11, 16, 9, 30), True, "rejected", None, None),
+    ("P3", "A05", "230111", "D1", "I1", "hotline", 3, T(2023, 12, 1), None, None, False, None, None, None),
+    ("P4", None, "230111", "D1", "I1", "app", -1, T(2023, 12, 1, 0, 0, 1), None, None, None, "none", None, None),
+    ("P5", "A10", "230183", "D2", "I2", "self_service", None, T(2023, 12, 1, 11, 6, 40), None, None, False,
+     "pending", None, None),
 ]
 FIGURES = [
     # qhdm, tjyf (month as text), zbdm (indicator, Chinese), zbz
@@ -120,12 +126,15 @@ MAPPING = {
             "table": "pj_evaluation",
             "columns": {"review_id": "pj_id", "request_id": "sqbh", "district_code": "qh", "department_code": "bm",
                         "item_code": "sx", "channel": "qd", "score": "pj_score", "created_at": "pj_ts",
-                        "rectified_at": "zg_time"},
+                        "rectified_at": "zg_time", "visited_at": "hf_time", "real_name": "sm",
+                        "appeal_status": "sszt", "is_default": None},
             "values": {"channel": {"网上办理": "web", "掌上办": "app", "窗口": "window", "自助终端": "self_service",
-                                   "12345热线": "hotline"}},
+                                   "12345热线": "hotline"},
+                       "appeal_status": {"无": "none", "复核中": "pending", "申诉成立": "upheld",
+                                         "申诉不成立": "rejected"}},
             "score": {"scale": "words", "words": {"非常满意": 5, "满意": 4, "基本满意": 3, "不满意": 2,
                                                   "非常不满意": 1}},
-            "timestamps": {"created_at": "epoch_ms", "rectified_at": "text"},
+            "timestamps": {"created_at": "epoch_ms", "rectified_at": "text", "visited_at": "text"},
         },
         "district_indicator": {
             "table": "tj_zb",
@@ -152,7 +161,8 @@ def foreign_metadata() -> MetaData:
           Column("due_time", DateTime))
     Table("pj_evaluation", md, Column("pj_id", String(32)), Column("sqbh", String(32)), Column("qh", String(12)),
           Column("bm", String(16)), Column("sx", String(24)), Column("qd", String(32)),
-          Column("pj_score", String(16)), Column("pj_ts", BigInteger), Column("zg_time", String(40)))
+          Column("pj_score", String(16)), Column("pj_ts", BigInteger), Column("zg_time", String(40)),
+          Column("hf_time", String(40)), Column("sm", Integer), Column("sszt", String(16)))
     Table("tj_zb", md, Column("qhdm", String(12)), Column("tjyf", String(16)), Column("zbdm", String(32)),
           Column("zbz", Double))
     return md
@@ -233,8 +243,16 @@ def test_reference_tables_read_through_the_mapping(foreign):
 def test_reviews_in_words_and_epoch_milliseconds(foreign):
     sources = mapped_sources(foreign, MAPPING)
     columns = ["review_id", "request_id", "district_code", "department_code", "item_code", "channel", "score",
-               "created_at", "rectified_at"]
-    assert_frame_equal(read(sources, "review"), expected(EXPECTED_REVIEWS, columns))
+               "created_at", "rectified_at", "visited_at", "real_name", "appeal_status", "is_default",
+               "rectification_rating"]
+    frame = read(sources, "review")
+    frame["real_name"] = frame["real_name"].map(lambda v: None if v is None else bool(v))  # 0/1 read as a yes/no
+    assert_frame_equal(frame, expected(EXPECTED_REVIEWS, columns))
+    # The check says which optional columns this source provides: mapped to null or missing from the table is absent.
+    assert sources.optional_columns() == {"visited_at": True, "real_name": True, "appeal_status": True,
+                                          "is_default": False, "rectification_rating": False}
+    optional = ("hf_time", "sm", "sszt", "visited_at", "real_name", "appeal_status", "is_default", "rectification")
+    assert not [p for p in sources.check() if any(word in p for word in optional)]  # absent is no problem
     sources.dispose()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import chinese_calendar
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,11 +18,22 @@ from dashboard.aggregation import HOUR_EDGES
 from dashboard.metrics import CITY, metric_table
 from dashboard.refresh import refresh
 from dashboard.snapshot import InProcessStore
+from dashboard.workdays import deadlines
 from data_sources.demo import run_demo
 from data_sources.sql import SqlSources
 
 NOW = datetime(2026, 11, 21, 9, 30)
 RECT_DAYS = 15
+VISIT_DAYS = 1
+RULES = deadlines(RECT_DAYS, VISIT_DAYS, "working")
+
+
+def working_due(day: date, n: int) -> date:
+    """The n-th working day after `day`, asked of chinesecalendar day by day (not dashboard.workdays)."""
+    while n:
+        day += timedelta(days=1)
+        n -= chinese_calendar.is_workday(day)
+    return day
 CHANNELS = {"web", "app", "window", "self_service", "hotline"}
 STATUSES = {"submitted", "accepted", "completed", "rejected", "withdrawn"}
 
@@ -48,10 +60,11 @@ def good_requests(df, codes):
 
 
 def good_reviews(df, codes):
-    for c in ("created_at", "rectified_at"):
+    for c in ("created_at", "rectified_at", "visited_at"):
         df[c] = pd.to_datetime(df[c])
     ok = df["district_code"].isin(codes) & df["channel"].isin(CHANNELS) & df["score"].isin([1, 2, 3, 4, 5])
-    ok &= df["created_at"].notna() & ~((df["created_at"] > NOW) | (df["rectified_at"] > NOW))
+    ok &= df["created_at"].notna() & ~((df["created_at"] > NOW) | (df["rectified_at"] > NOW)
+                                       | (df["visited_at"] > NOW))
     ok &= ~(df["rectified_at"] < df["created_at"])
     return first_copies(df[ok], ["review_id"], "created_at")
 
@@ -90,7 +103,20 @@ def expected_metrics(req, rev, ind, units, period: str) -> pd.DataFrame:
 
     year, month = int(period[:4]), int(period[5:7]) if len(period) > 4 else 12
     end = datetime(year + (month == 12), month % 12 + 1, 1)
-    due_until = (NOW - timedelta(days=RECT_DAYS)).date()
+    given_day = rev["created_at"].dt.date
+    days = given_day.unique()
+    rect_due = given_day.map({d: working_due(d, RECT_DAYS) for d in days})
+    visit_due = given_day.map({d: working_due(d, VISIT_DAYS) for d in days})
+    rev = rev.assign(
+        counted=rev["appeal_status"] != "upheld",
+        rect_due=rect_due, visit_due=visit_due,
+        rect_passed=rect_due < NOW.date(),  # overdue from midnight after the last day
+        visit_passed=visit_due < NOW.date(),
+        rect_in_time=rev["rectified_at"].dt.date <= rect_due,  # NaT compares False
+        visit_in_time=rev["visited_at"].dt.date <= visit_due,
+        default=rev["is_default"].fillna(False).astype(bool),
+        real=rev["real_name"].fillna(False).astype(bool),
+    )
     rows = {}
     for unit in [*units["code"], CITY]:
         r = req if unit == CITY else req[req["district_code"] == unit]
@@ -98,12 +124,14 @@ def expected_metrics(req, rev, ind, units, period: str) -> pd.DataFrame:
         i = ind if unit == CITY else ind[ind["district_code"] == unit]
         sub = r[in_period(r["submitted_at"])]
         done = r[in_period(r["completed_at"]) & (r["status"] == "completed")]
-        given = v[in_period(v["created_at"])]
+        all_given = v[in_period(v["created_at"])]
+        given = all_given[all_given["counted"]]
         bad = given[given["score"] <= 2]
-        due = bad[bad["created_at"].dt.date <= due_until]
-        rect_on_time = due["rectified_at"].notna() & (
-            due["rectified_at"] - due["created_at"] <= timedelta(days=RECT_DAYS)
-        )
+        due = bad[bad["rect_passed"]]
+        seen = bad[bad["visit_passed"]]
+        real_seen = seen[seen["real"]]
+        active = given[~given["default"]]
+        rated = bad["rectification_rating"].dropna()
         hours = (done["completed_at"] - done["submitted_at"]).dt.total_seconds() / 3600
         ip = i[in_period(i["period"])]
         last = ip[ip["period"] == ip["period"].max()] if len(ip) else ip
@@ -122,10 +150,18 @@ def expected_metrics(req, rev, ind, units, period: str) -> pd.DataFrame:
             "good_rate": (given["score"] >= 4).mean(),
             "bad_rate": (given["score"] <= 2).mean(),
             "rectification_rate": bad["rectified_at"].notna().mean(),
-            "rectification_on_time_rate": rect_on_time.mean() if len(due) else np.nan,
-            "overdue_bad_reviews": (
-                bad["rectified_at"].isna() & (bad["created_at"] < NOW - timedelta(days=RECT_DAYS))
-            ).sum(),
+            "rectification_on_time_rate": due["rect_in_time"].mean() if len(due) else np.nan,
+            "overdue_bad_reviews": (bad["rectified_at"].isna() & bad["rect_passed"]).sum(),
+            "return_visit_rate": seen["visit_in_time"].mean() if len(seen) else np.nan,
+            "real_name_visit_rate": real_seen["visit_in_time"].mean() if len(real_seen) else np.nan,
+            "active_rating_rate": len(active) / len(given) if len(given) else np.nan,
+            "good_rate_active": (active["score"] >= 4).mean() if len(active) else np.nan,
+            "mean_score_active": active["score"].mean() if len(active) else np.nan,
+            "rectification_satisfied_rate": (rated == "satisfied").mean() if len(rated) else np.nan,
+            "rectification_basic_rate": (rated == "basic").mean() if len(rated) else np.nan,
+            "rectification_dissatisfied_rate": (rated == "dissatisfied").mean() if len(rated) else np.nan,
+            "appeals_pending": (bad["appeal_status"] == "pending").sum(),
+            "appeals_upheld": (all_given["appeal_status"] == "upheld").sum(),
             "population": pop,
             # a missing (quarantined) indicator is missing, not zero; the city's takes numerator and denominator
             # over the units that report it (docs/metrics.md, "Coverage")
@@ -153,10 +189,10 @@ def test_metrics_reconcile_with_source_rows(db_url, city, period):
     sources.create_schema()
     run_demo(sources, city, scale=6_000, seed=3, end=date(2026, 11, 20), bad_share=0.02)
     store = InProcessStore()
-    refresh(sources, store, city, NOW, rectification_days=RECT_DAYS)
+    refresh(sources, store, city, NOW, deadlines=RULES)
     snap = store.current()
     granularity = "month" if len(period) == 7 else "year"
-    shown = metric_table(snap.frames, granularity, NOW, RECT_DAYS).xs(period, level="period")
+    shown = metric_table(snap.frames, granularity, NOW, RULES.rectify, RULES.visit).xs(period, level="period")
     codes = list(city.codes)
     expected = expected_metrics(
         good_requests(raw(sources, "service_request"), codes),
@@ -166,7 +202,8 @@ def test_metrics_reconcile_with_source_rows(db_url, city, period):
         period,
     )
     sources.dispose()
-    exact = ["requests", "open_backlog", "reviews", "overdue_bad_reviews", "population", "units_g5_base_stations"]
+    exact = ["requests", "open_backlog", "reviews", "overdue_bad_reviews", "population", "units_g5_base_stations",
+             "appeals_pending", "appeals_upheld"]
     ratios = [
         "online_share",
         "on_time_rate",
@@ -176,10 +213,23 @@ def test_metrics_reconcile_with_source_rows(db_url, city, period):
         "bad_rate",
         "rectification_rate",
         "rectification_on_time_rate",
+        "return_visit_rate",
+        "real_name_visit_rate",
+        "active_rating_rate",
+        "good_rate_active",
+        "mean_score_active",
+        "rectification_satisfied_rate",
+        "rectification_basic_rate",
+        "rectification_dissatisfied_rate",
         "g5_base_stations_per_10k",
         "data_sharing_calls_per_10k",
         "security_incidents_per_10k",
     ]
+    city_row = shown.loc[CITY]
+    if period == "2025":  # the demo carries the review rules' columns: the new figures are real numbers
+        for col in ("return_visit_rate", "real_name_visit_rate", "active_rating_rate", "rectification_satisfied_rate"):
+            assert 0 < city_row[col] < 1, col
+        assert city_row["appeals_upheld"] > 0 and city_row["good_rate_active"] != city_row["good_rate"]
     for unit, want in expected.iterrows():
         got = shown.loc[unit]
         for col in exact:

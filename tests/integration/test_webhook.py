@@ -68,7 +68,7 @@ def test_breaches_that_start_and_end_are_posted_signed_once_each(receiver, make_
     app = create_app(settings)  # the first refresh finds the breaches and posts them
     rt = app.server.extensions["onescreen"]
     snap = rt.reader.get()
-    status = wall.unit_status(snap.frames, TEST_NOW, settings.rectification_days)
+    status = wall.unit_status(snap.frames, TEST_NOW, settings.deadlines().rectify)
     breaching = set(status.index[status["bad"] >= 1])
     started = receiver.accepted()
     assert breaching and {m["unit"] for m in started} == breaching and len(started) == len(breaching)

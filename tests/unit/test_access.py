@@ -116,12 +116,14 @@ def test_a_session_ends_when_idle(app, rt):
 ROUTES = [
     "/export/overview/unit_values.csv?metric=requests",
     "/export/overview/composite.csv",
+    "/export/overview/quarterly_ranking.csv",
     f"/export/district/{MINE}/items.csv",
     "/export/wall/month_values.csv",
     "/export/wall/alerts.csv",
     "/api/v1/units",
     "/api/v1/metrics?granularity=year",
     "/api/v1/balance?metric=bad_rate",
+    "/api/v1/ranking",
 ]
 
 

@@ -104,7 +104,8 @@ def test_tables_and_columns_not_mentioned_keep_canonical_names():
         (
             {"tables": {"review": {"values": {"score": {"满意": "4"}}}}},
             "review.values: 'score' is not a coded text column of review (review_id, request_id, district_code, "
-            "department_code, item_code, channel); use score: for the review scale",
+            "department_code, item_code, channel, appeal_status, rectification_rating); "
+            "use score: for the review scale",
         ),
         (
             {"tables": {"service_request": {"timestamps": {"channel": "epoch"}}}},

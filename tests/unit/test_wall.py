@@ -21,6 +21,7 @@ from dashboard.answers import wall as wall_answers
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, metric_table, periods
 from dashboard.refresh import refresh
+from dashboard.workdays import Rule, calendar_for
 from tests.conftest import as_leader, fixed_settings, leader_view, sign_in
 from tests.frames import with_overdue
 
@@ -58,12 +59,12 @@ def frames() -> dict[str, pd.DataFrame]:
         columns=["unit", "day", "channel", "reviews", "score_sum", "good", "bad", "rect_on_time"]
         + [f"s{i}" for i in range(1, 6)],
     )
-    created = {  # review id: (unit, created_at); deadline = created + 15 days
+    created = {  # review id: (unit, created_at); due by the end of the 15th calendar day after the day given
         "r1": ("a", "2026-03-10 09:00:00"),  # new today
         "r2": ("a", "2026-03-02 12:00:00"),  # new this month, due 17 March
         "r3": ("b", "2026-02-20 10:00:00"),  # due 7 March: overdue since this month
-        "r4": ("b", "2026-02-23 16:00:00"),  # due 10 March 16:00: not yet at 14:00
-        "r5": ("b", "2026-02-23 13:00:00"),  # due 10 March 13:00: overdue since today
+        "r4": ("b", "2026-02-23 16:00:00"),  # due by the end of 10 March: not yet
+        "r5": ("b", "2026-02-22 13:00:00"),  # due by the end of 9 March: overdue since today
         "r6": ("a", "2026-01-05 08:00:00"),  # due 20 January: overdue since before this month
     }
     open_bad = pd.DataFrame(
@@ -157,8 +158,19 @@ def test_month_tiles_worked_by_hand():
 def test_open_and_overdue_bad_reviews_with_their_arrivals():
     tiles = wall.tiles(frames(), AS_OF, DAYS)
     assert tiles.open_bad == wall.Stock(now=6, today=1, month=2)  # r1 today; r1, r2 this month
-    # Overdue: created before 23 February 14:00 -> r3, r5, r6; r5's deadline passed today, r3's this month.
+    # Overdue: given before 23 February -> r3, r5, r6; r5's deadline passed today, r3's this month.
     assert tiles.overdue == wall.Stock(now=3, today=1, month=2)
+
+
+def test_the_overdue_tile_counts_working_days_around_the_spring_festival():
+    """On 15 working days, the 2026 Spring Festival (15-23 February off, Saturday 28 February worked) keeps r3, r5
+    and r4 in time on 10 March: r3 (Friday 20 February) is due 13 March. Only r6 (January) is overdue."""
+    rule = Rule(15, "working", calendar_for(None))
+    tiles = wall.tiles(frames(), AS_OF, rule)
+    assert tiles.overdue == wall.Stock(now=1, today=0, month=0)
+    assert rule.due(date(2026, 2, 20)) == date(2026, 3, 13)
+    status = wall.unit_status(frames(), AS_OF, rule)
+    assert status["overdue"].to_dict() == {"a": 1, "b": 0}
 
 
 def test_no_data_in_a_window_gives_no_rate_and_no_comparison():
@@ -346,7 +358,7 @@ def test_draw_builds_every_part_from_the_snapshot(app):
     assert len(tiles) == 6 and [t["props"]["data-metric"] for t in tiles] == [
         "requests", "online_share", "on_time_rate", "mean_score", "open_bad", "overdue"
     ]
-    expected = wall.tiles(snap.frames, leader_view(rt).as_of, rt.settings.rectification_days)
+    expected = wall.tiles(snap.frames, leader_view(rt).as_of, rt.deadlines.rectify)
     month_requests = f"{expected.month['requests'].current:,.0f}"
     assert month_requests in text_of(tiles[0])
     assert f"{expected.open_bad.now:,}" in text_of(tiles[4])
@@ -419,7 +431,7 @@ def test_a_refresh_records_alert_state_and_hands_over_started_and_ended_breaches
     received = []
     rt.alert_sink = lambda events, version: received.append((version, [(e["event"], e["unit"]) for e in events]))
     lowest = {"bad_rate_alert": 0.0001, "min_reviews": 1, "overdue_alert": 0}  # any bad review this month
-    status = wall.unit_status(rt.reader.get().frames, rt.clock.now(), rt.settings.rectification_days)
+    status = wall.unit_status(rt.reader.get().frames, rt.clock.now(), rt.deadlines.rectify)
     breaching = sorted(status.index[status["bad"] >= 1])
     assert breaching  # the demo has bad reviews this month somewhere
     try:
