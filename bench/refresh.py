@@ -40,7 +40,7 @@ FULL_NOW = datetime.combine(END + timedelta(days=1), datetime.min.time()) + time
 NEW_DAY_NOW = FULL_NOW + timedelta(days=1)  # the appended day's end + 1 h
 NEW_DAY_TABLES = {  # table: (source, time columns moved one day later, the first dating the row)
     "service_request": ("services", ("submitted_at", "completed_at", "deadline_at")),
-    "review": ("reviews", ("created_at", "rectified_at")),
+    "review": ("reviews", ("created_at", "rectified_at", "visited_at")),
 }
 FIRST_STEP = "lock + previous snapshot + plan"
 STEPS = (FIRST_STEP, "requests", "reviews", "open bad reviews", "indicators", "bad rows", "publish")

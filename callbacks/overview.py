@@ -102,6 +102,8 @@ def city_text(answer, spec, lang: str, all_units: int) -> str:
     text = t("overview.city_value", lang, value=fmt_value(row["value"], spec.fmt))
     if int(row["units"]) < all_units:
         text += " " + t("overview.city_units", lang, n=int(row["units"]), total=all_units)
+    if answer.provenance.notes.get("deadlines_provisional_from"):
+        text += " " + t("deadline.provisional_short", lang)
     return text
 
 

@@ -168,10 +168,11 @@ def render(rt, view, lang: str, metric: str, screen: dict[str, int], today) -> t
     settings = rt.settings
     font = max(10, round(screen["h"] * 0.017))
 
-    kpis = answers.tiles_model(answers.tiles(view))
+    tile_answer = answers.tiles(view)
+    kpis = answers.tiles_model(tile_answer)
     # "Today" only when the data's as-of day is today: an old screen says which day it shows.
     label = t("wall.today", lang) if kpis.day == today else t("wall.on_day", lang, date=kpis.day.isoformat())
-    tiles = tiles_view(kpis, label, lang)
+    tiles = tiles_view(kpis, label, lang, tile_answer.provenance.notes["provisional_overdue"])
 
     spec = CATALOGUE[metric]
     frame = answers.month_values(view, metric).rows

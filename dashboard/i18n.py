@@ -137,6 +137,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "metric.rectification_dissatisfied_rate": ("整改不满意率", "Rectification rated dissatisfied"),
     "metric.appeals_pending": ("申诉复核中的差评", "Bad reviews under appeal"),
     "metric.appeals_upheld": ("申诉成立的评价", "Upheld appeals"),
+    "deadline.provisional_short": ("※ 截止日所在年份的工作日历尚未载入，暂按周一至周五计算",
+                                   "※ deadline in a year whose working-day calendar is not loaded: Monday to Friday"
+                                   " for now"),
     "metric.not_available": ("此数据源不提供该指标", "Not available from this source"),
     "deadline.provisional": ("{year}年工作日历尚未载入：截止日暂按周一至周五计算（ONESCREEN_HOLIDAYS_FILE）",
                              "The {year} working-day calendar is not loaded: deadlines count Monday to Friday"

@@ -146,7 +146,8 @@ def judge_deadlines(pairs: pd.DataFrame, deadlines: Deadlines) -> pd.DataFrame:
     visit_due = pairs["day"].map({d: deadlines.visit.due(x).isoformat() for d, x in parsed.items()})
     n = pd.to_numeric(pairs["n"]).astype("int64")
     rect_ok = pairs["rect_day"].notna() & (pairs["rect_day"].fillna("") <= rect_due)
-    visit_ok = pairs["visit_day"].notna() & (pairs["visit_day"].fillna("") <= visit_due)
+    # a visit stamped before the review was given is no visit of it (rectified_before_created is a bad row)
+    visit_ok = pairs["visit_day"].notna() & pairs["visit_day"].fillna("").between(pairs["day"], visit_due)
     real = pd.to_numeric(pairs["real_bad"]).fillna(0).astype("int64") == 1
     return pairs.assign(
         month=pairs["day"].str.slice(0, 7),
@@ -174,6 +175,7 @@ def aggregate(
     parts = agg.request_statements(r, cutoff)
     req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
     step("reviews")
+    review_columns = sources.review_columns()  # before the review statements: which columns they may read
     v = sources.clean("review", codes, now, agg.review_scope(cutoff)).c
     parts = agg.review_statements(v, cutoff)
     rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
@@ -197,7 +199,7 @@ def aggregate(
         "rev_day": rev_day,
         "rev_item_month": rev_item_month,
         "open_bad": open_bad,
-        "review_columns": sources.review_columns(),
+        "review_columns": review_columns,
         "indicators": indicators,
         "units": sources.read_units(),
         "departments": sources.read_reference("department"),

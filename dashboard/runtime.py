@@ -46,6 +46,7 @@ class Runtime:
     _pinged: tuple | None = field(default=None, repr=False)
     _ping_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     answers: AnswerCache = field(default_factory=lambda: AnswerCache(MEMO_ENTRIES), repr=False)
+    _deadlines_checked: set = field(default_factory=set, repr=False)
 
     def __post_init__(self):
         if self.clock is None:
@@ -55,6 +56,25 @@ class Runtime:
     def deadlines(self) -> Deadlines:
         """The review rules' deadlines on the configured calendar (the official one is built once per process)."""
         return self.settings.deadlines()
+
+    def deadlines_for(self, judged: str | None) -> Deadlines:
+        """This process's deadlines, re-read from the settings when a snapshot was judged on others (the calendar
+        file changed after this process started, and the refresher read the new one): a page then counts what is
+        due with the calendar the rectifications were judged on. Read again once per unknown fingerprint."""
+        rules = self.deadlines
+        if judged is None or judged == rules.fingerprint() or judged in self._deadlines_checked:
+            return rules
+        self._deadlines_checked.add(judged)
+        try:
+            fresh = self.settings.deadlines()
+        except Exception as exc:  # noqa: BLE001 - a file broken since start: keep serving with the rules held
+            log.error("cannot re-read the review deadlines: %s", exc)
+            return rules
+        if fresh.fingerprint() == judged:
+            self.__dict__["deadlines"] = fresh  # the cached property, replaced
+            return fresh
+        log.warning("the snapshot was judged on other review deadlines than this process's settings")
+        return rules
 
     @cached_property
     def areas(self) -> dict[str, float]:
@@ -87,7 +107,7 @@ class Runtime:
             city=self.city,
             scope=Scope(decision.units),
             cache=self.answers,
-            deadlines=self.deadlines,
+            deadlines=self.deadlines_for(snap.meta.get("deadlines")),
             weights=self.settings.weights,
             timezone=self.settings.timezone,
         )

@@ -191,6 +191,16 @@ def overdue_at(created: pd.Series, rectify: Rule | int) -> pd.Series:
     return days.map(starts).astype("datetime64[ns]")
 
 
+def provisional_overdue(open_bad: pd.DataFrame, as_of: datetime, rectify: Rule) -> int:
+    """Overdue bad reviews whose deadline reaches a year the working-day calendar does not know (provisional)."""
+    start = rectify.provisional_from()
+    if start is None:
+        return 0
+    created = _created(open_bad)
+    overdue = overdue_at(created, rectify) <= as_of
+    return int((overdue & (created.dt.date >= start)).sum())
+
+
 def stocks(open_bad: pd.DataFrame, as_of: datetime, rectify: Rule | int) -> tuple[Stock, Stock]:
     """Open and overdue bad reviews at `as_of`, each with how many arrived today and this month (by the as-of
     day): an open one arrives when created, an overdue one when its deadline passes."""

@@ -2,8 +2,9 @@
 
 Working days come from `chinesecalendar` (the State Council's yearly notices: public holidays and the make-up
 working days, 调休), and a city file (`ONESCREEN_HOLIDAYS_FILE`) adds or overrides days without a release; a year
-the file names becomes known. A day in a year that neither knows counts Monday to Friday as working days, and
-every deadline that reaches such a year is *provisional*: counted and shown with a flag, never silently.
+the file declares complete becomes known. In a year that neither knows, Monday to Friday are working days except
+the statutory holidays on fixed dates (1 January, 1-2 May, 1-3 October; the lunar ones are unknown), and every
+deadline that reaches such a year is *provisional*: counted and shown with a flag, never silently.
 
 The day rule (docs/metrics.md "Deadlines"): as in Articles 201 and 203 of the Civil Code, the day a review is
 given does not count, and a period of N days ends at 24:00 of its N-th day. So a review given on day D is due at
@@ -26,8 +27,10 @@ import chinese_calendar
 import yaml
 
 Unit = Literal["working", "calendar"]
-# Years the working-day table spans; outside them the table is extended Monday to Friday, on demand.
+# Years the working-day table spans; outside them deadlines are counted day by day.
 SPAN = (2000, 2060)
+# Statutory holidays on fixed dates (全国年节及纪念日放假办法): days off even in a year no notice covers yet.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 class CalendarFileError(ValueError):
@@ -44,10 +47,12 @@ class WorkCalendar:
     source: str = "chinesecalendar"
 
     def is_workday(self, day: date) -> bool:
-        """True for a working day (in an unknown year: Monday to Friday)."""
+        """True for a working day (in an unknown year: Monday to Friday but the fixed-date statutory holidays)."""
         if day in self.workdays:
             return True
         if day in self.holidays:
+            return False
+        if day.year not in self.known_years and (day.month, day.day) in FIXED_HOLIDAYS:
             return False
         return day.weekday() < 5
 
@@ -77,12 +82,16 @@ class WorkCalendar:
         return out
 
     def add_working_days(self, day: date, n: int) -> date:
-        """The n-th working day after `day` (the day itself does not count)."""
+        """The n-th working day after `day` (the day itself does not count); outside the table's years (a
+        placeholder date of a legacy system, say) counted day by day."""
         ordinals = self._ordinals
         i = bisect_right(ordinals, day.toordinal()) + n - 1
-        if day.year < SPAN[0] or i >= len(ordinals):
-            raise ValueError(f"{day} is outside the working-day table ({SPAN[0]}-{SPAN[1]})")
-        return date.fromordinal(ordinals[i])
+        if day.year >= SPAN[0] and i < len(ordinals):
+            return date.fromordinal(ordinals[i])
+        while n > 0:
+            day += timedelta(days=1)
+            n -= self.is_workday(day)
+        return day
 
 
 def official() -> WorkCalendar:
@@ -108,8 +117,10 @@ def official() -> WorkCalendar:
 def with_file(base: WorkCalendar, path: Path | str) -> WorkCalendar:
     """The calendar with a city file applied: its days override the official ones, and its years become known.
 
-    YAML: `holidays:` and `workdays:` lists of dates (and an optional `years:` list of years it covers
-    completely). CSV: a header `date,kind` (kind `holiday` or `workday`; more columns, e.g. `name`, are kept out)."""
+    YAML: `holidays:` and `workdays:` lists of dates, and `years:`, the years whose whole notice the file holds.
+    CSV: a header `date,kind` (kind `holiday`, `workday`, or `year` with the year in the date column; more
+    columns, e.g. `name`, are ignored). Only a declared year becomes known: one local day off does not make a
+    year's national holidays known."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -121,7 +132,7 @@ def with_file(base: WorkCalendar, path: Path | str) -> WorkCalendar:
     both = off & on
     if both:
         raise CalendarFileError(f"{path}: {min(both)} is listed both as a holiday and as a working day")
-    years = {d.year for d, _ in days} | _yaml_years(text, path)
+    years = (_csv_years(text, path) if path.suffix.lower() == ".csv" else _yaml_years(text, path))
     return WorkCalendar(
         frozenset((base.holidays - on) | off),
         frozenset((base.workdays - off) | on),
@@ -141,7 +152,8 @@ def _parse_day(value, where: str) -> date:
         raise CalendarFileError(f"{where}: {str(value)[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _csv_days(text: str, path: Path) -> list[tuple[date, str]]:
+def _csv_rows(text: str, path: Path) -> list[tuple[int, str, str]]:
+    """(line number, date text, kind) of a CSV calendar file."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not {"date", "kind"} <= {f.strip() for f in reader.fieldnames}:
         raise CalendarFileError(f"{path}: the first line must name the columns date,kind")
@@ -149,10 +161,26 @@ def _csv_days(text: str, path: Path) -> list[tuple[date, str]]:
     for number, row in enumerate(reader, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         kind = row.get("kind", "")
-        if kind not in ("holiday", "workday"):
-            raise CalendarFileError(f"{path} line {number}: kind must be holiday or workday, not {kind[:20]!r}")
-        out.append((_parse_day(row.get("date", ""), f"{path} line {number}"), kind))
+        if kind not in ("holiday", "workday", "year"):
+            raise CalendarFileError(f"{path} line {number}: kind must be holiday, workday or year, not {kind[:20]!r}")
+        out.append((number, row.get("date", ""), kind))
     return out
+
+
+def _csv_days(text: str, path: Path) -> list[tuple[date, str]]:
+    return [(_parse_day(value, f"{path} line {n}"), kind) for n, value, kind in _csv_rows(text, path)
+            if kind != "year"]
+
+
+def _csv_years(text: str, path: Path) -> set[int]:
+    years = set()
+    for number, value, kind in _csv_rows(text, path):
+        if kind == "year":
+            if not (value.isdigit() and SPAN[0] <= int(value) <= SPAN[1]):
+                raise CalendarFileError(f"{path} line {number}: a year between {SPAN[0]} and {SPAN[1]}, not "
+                                        f"{value[:12]!r}")
+            years.add(int(value))
+    return years
 
 
 def _yaml_document(text: str, path: Path) -> dict:
@@ -177,8 +205,6 @@ def _yaml_days(text: str, path: Path) -> list[tuple[date, str]]:
 
 
 def _yaml_years(text: str, path: Path) -> set[int]:
-    if path.suffix.lower() == ".csv":
-        return set()
     years = _yaml_document(text, path).get("years") or []
     if not isinstance(years, list) or not all(isinstance(y, int) and SPAN[0] <= y <= SPAN[1] for y in years):
         raise CalendarFileError(f"{path}: years must be a list of years between {SPAN[0]} and {SPAN[1]}")
@@ -220,6 +246,17 @@ class Rule:
             day += timedelta(days=1)
         return day
 
+    def provisional_from(self) -> date | None:
+        """The first start day whose deadline reaches a year the calendar does not know (None: calendar days, or
+        no known year at all)."""
+        until = self.calendar.known_until if self.unit == "working" else None
+        if until is None:
+            return None
+        day = until
+        while self.provisional(day - timedelta(days=1)):
+            day -= timedelta(days=1)
+        return day
+
     def lookback_days(self, day: date) -> int:
         """Calendar days back from `day` to the earliest start day whose deadline has not passed by `day`."""
         start = day - timedelta(days=self.days)
@@ -244,6 +281,10 @@ class Deadlines:
 
     def fingerprint(self) -> str:
         """What changes every deadline when it changes: a refresh after a change re-judges everything."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         cal = self.rectify.calendar
         days = ",".join(sorted(d.isoformat() for d in cal.holidays)) + "|" + ",".join(
             sorted(d.isoformat() for d in cal.workdays)) + "|" + ",".join(map(str, sorted(cal.known_years)))

@@ -30,6 +30,7 @@ from dashboard.aggregation import CHANNELS, RECTIFICATION_RATINGS
 from dashboard.regions import City
 from data_sources.demo import (
     ANONYMOUS_NEVER_VISITED,
+    APPEAL_DAYS,
     APPEALED,
     DEFAULT_FIVE,
     NEVER_VISITED,
@@ -38,6 +39,7 @@ from data_sources.demo import (
     REAL_NAME,
     SLOW_NEVER_VISITED,
     SLOW_VISIT_HOURS,
+    UPHELD,
     VISIT_HOURS,
     slow_visit_units,
 )
@@ -241,6 +243,7 @@ class Feed:
                 conn.execute(insert(self.reviews), reviews)
             visited = self._visit(conn, end)
             rectified = self._rectify(conn, end)
+            self._decide_appeals(conn, end)
         return {"requests": len(new), "completed": len(done), "reviews": len(reviews), "visited": visited,
                 "rectified": rectified}
 
@@ -321,6 +324,22 @@ class Feed:
         if due:
             conn.execute(update(self.reviews).where(v.review_id == bindparam("rid")).values(
                 visited_at=bindparam("at")), due)
+        return len(due)
+
+    def _decide_appeals(self, conn, end: datetime) -> int:
+        """Decide the feed's pending appeals whose day has come by `end` (APPEAL_DAYS after the review, as in the
+        history): upheld or rejected in the history's proportion."""
+        v = self.reviews.c
+        pending = conn.execute(select(v.review_id, v.created_at).where(
+            and_(v.appeal_status == "pending", v.review_id.like(f"R{ID_PREFIX}%")))).all()
+        low, high = APPEAL_DAYS
+        due = [{"rid": review_id,
+                "status": "upheld" if _unit_hash("upheld" + review_id) < UPHELD else "rejected"}
+               for review_id, created in pending
+               if created + timedelta(days=low + (high - low) * _unit_hash("decided" + review_id)) <= end]
+        if due:
+            conn.execute(update(self.reviews).where(v.review_id == bindparam("rid")).values(
+                appeal_status=bindparam("status")), due)
         return len(due)
 
     def _rectify(self, conn, end: datetime) -> int:

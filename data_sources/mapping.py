@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Integer,
@@ -429,6 +430,13 @@ def score_expr(col, scale: ScoreScale):
 def column_expr(tm: TableMapping, canon_col, real, dialect_name: str, zone: str):
     """The expression that gives one canonical column from the real table's column `real` (None: NULL)."""
     if real is None:
+        # PostgreSQL takes a bare NULL column of a subquery as text, and then to_char() or a comparison with a
+        # timestamp fails: times are typed NULLs, yes/no columns integer ones (MySQL has no CAST to boolean). Text
+        # stays a bare NULL (MariaDB refuses to mix collations in a UNION).
+        if _is_time(canon_col):
+            return cast(null(), canon_col.type)
+        if isinstance(canon_col.type, Boolean):
+            return type_coerce(cast(null(), Integer), canon_col.type)
         return type_coerce(null(), canon_col.type)
     name = canon_col.name
     if name == "score" and tm.score is not None:

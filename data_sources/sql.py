@@ -66,18 +66,22 @@ class SqlSources(Sources):
                                                  self.timezone, absent)
         return self._mapped[name]
 
-    def optional_columns(self) -> dict[str, bool]:
-        """Which optional review columns the review source provides (asked once, then kept)."""
-        if self._optional is None:
+    def optional_columns(self, ask: bool = False) -> dict[str, bool]:
+        """Which optional review columns the review source provides: asked once and kept, or asked again with
+        `ask` (each refresh does, so a column added to the real table is seen without a restart)."""
+        if self._optional is None or ask:
             try:
-                self._optional = optional_review_columns(self.mapping, self.engine("reviews"))
+                found = optional_review_columns(self.mapping, self.engine("reviews"))
             except SQLAlchemyError as exc:
                 raise SourceError(f"reviews source: {_describe(exc)}") from exc
+            if found != self._optional:
+                self._mapped.pop("review", None)  # rebuilt with the columns the source has now
+            self._optional = found
         return self._optional
 
     def review_columns(self) -> pd.DataFrame:
-        """The optional review columns and whether this source provides each (a snapshot frame)."""
-        found = self.optional_columns()
+        """The optional review columns and whether this source provides each, asked now (a snapshot frame)."""
+        found = self.optional_columns(ask=True)
         return pd.DataFrame({"column": list(found), "available": [bool(v) for v in found.values()]})
 
     def check(self) -> list[str]:

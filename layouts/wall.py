@@ -84,13 +84,15 @@ def flow_tile(metric: str, today: Change, month: Change, day_label: str, lang: s
     )
 
 
-def stock_tile(key: str, stock: Stock, arrivals_key: str, lang: str) -> html.Div:
+def stock_tile(key: str, stock: Stock, arrivals_key: str, lang: str, provisional: int = 0) -> html.Div:
     """A tile of a stock (open or overdue bad reviews): the count now and how many arrived today and this
-    month."""
+    month; `provisional` of them with a deadline the working-day calendar does not know yet (marked ※)."""
     arrivals = t(arrivals_key, lang, today=f"{stock.today:,}", month=f"{stock.month:,}")
+    title = t(f"wall.tile_{key}", lang) + (f" ※{provisional:,}" if provisional else "")
     return html.Div(
         [
-            html.Div(t(f"wall.tile_{key}", lang), className="wall-tile-title"),
+            html.Div(title, className="wall-tile-title",
+                     title=t("deadline.provisional_short", lang) if provisional else None),
             tile_row(t("wall.now", lang), f"{stock.now:,}", "", "neutral"),
             html.Div(arrivals, className="wall-arrivals"),
         ],
@@ -99,12 +101,12 @@ def stock_tile(key: str, stock: Stock, arrivals_key: str, lang: str) -> html.Div
     )
 
 
-def tiles_view(model: Tiles, day_label: str, lang: str) -> list:
+def tiles_view(model: Tiles, day_label: str, lang: str, provisional_overdue: int = 0) -> list:
     """Every KPI tile, in reading order."""
     flows = [flow_tile(m, model.today[m], model.month[m], day_label, lang) for m in model.today]
     stocks = [
         stock_tile("open_bad", model.open_bad, "wall.open_arrivals", lang),
-        stock_tile("overdue", model.overdue, "wall.overdue_arrivals", lang),
+        stock_tile("overdue", model.overdue, "wall.overdue_arrivals", lang, provisional_overdue),
     ]
     return flows + stocks
 

@@ -119,10 +119,19 @@ def model(view: View, p: OverviewParams) -> overview.OverviewModel:
     )
 
 
+# Metrics judged against a deadline; when a period reaches days whose deadline is provisional, the answer says so.
+DEADLINE_METRICS = ("rectification_on_time_rate", "overdue_bad_reviews", "return_visit_rate", "real_name_visit_rate")
+VISIT_METRICS = ("return_visit_rate", "real_name_visit_rate")
+
+
 def _prov(view: View, panel: str, p: OverviewParams, **kwargs):
     """Provenance of an overview answer; notes say when the source cannot give the metric at all."""
     if p.metric in unavailable(view.frames):
         kwargs["notes"] = {**kwargs.get("notes", {}), "not_available_from_source": True}
+    rule = view.deadlines.visit if p.metric in VISIT_METRICS else view.rectify
+    start = rule.provisional_from() if p.metric in DEADLINE_METRICS else None
+    if start is not None and p.period >= start.isoformat()[:len(p.period)]:
+        kwargs["notes"] = {**kwargs.get("notes", {}), "deadlines_provisional_from": start.isoformat()}
     return provenance(view, panel, period=p.period, metrics=(p.metric,), filters={"metric": p.metric}, **kwargs)
 
 

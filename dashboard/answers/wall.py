@@ -44,8 +44,16 @@ def tiles(view: View) -> Answer:
         stock = getattr(kpis, name)
         rows += [{"tile": name, "window": w, "current": float(getattr(stock, w))} for w in ("now", "today", "month")]
     frame = pd.DataFrame(rows)
-    return Answer(frame, provenance(view, "tiles", period=kpis.day.isoformat(),
-                                    metrics=model.TILE_METRICS, notes={"day": kpis.day.isoformat()}))
+    notes = {"day": kpis.day.isoformat(), "provisional_overdue": provisional_overdue(view)}
+    return Answer(frame, provenance(view, "tiles", period=kpis.day.isoformat(), metrics=model.TILE_METRICS,
+                                    notes=notes))
+
+
+def provisional_overdue(view: View) -> int:
+    """How many of the overdue bad reviews have a provisional deadline (it reaches a year the working-day
+    calendar does not know: dashboard.workdays)."""
+    return view.memo(("wall_provisional_overdue",),
+                     lambda v: model.provisional_overdue(v.frames["open_bad"], v.as_of, v.rectify))
 
 
 def tiles_model(answer: Answer) -> model.Tiles:

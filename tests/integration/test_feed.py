@@ -35,8 +35,10 @@ def check_optional_columns(reviews: list, until: datetime) -> None:
     """What holds for every live review: the Boolean columns round-trip, the codes are DATA.md's, default ratings
     are 5s, visits are of bad reviews and not ahead of the clock, ratings are of rectified real-name ones."""
     assert all(isinstance(r.real_name, bool) and isinstance(r.is_default, bool) for r in reviews)
-    assert {r.appeal_status for r in reviews} <= {"none", "pending"}
-    assert all(r.score <= 2 for r in reviews if r.appeal_status == "pending")
+    assert {r.appeal_status for r in reviews} <= {"none", "pending", "upheld", "rejected"}
+    assert all(r.score <= 2 for r in reviews if r.appeal_status != "none")
+    decided = [r for r in reviews if r.appeal_status in ("upheld", "rejected")]
+    assert all(until - r.created_at >= timedelta(days=3) for r in decided)  # decided 3 to 20 days after
     assert all(r.score == 5 and not r.real_name for r in reviews if r.is_default)
     assert all(r.score <= 2 and r.created_at <= r.visited_at <= until for r in reviews if r.visited_at is not None)
     assert all(r.score <= 2 and r.rectified_at is not None and r.real_name
@@ -156,6 +158,8 @@ def test_the_feed_visits_rectifies_and_rates_its_bad_reviews_with_the_demo_patte
     other_rate = visited_within_a_day([r for r in bad if r.district_code not in slow])
     assert slow_rate < 0.5 < 0.75 < other_rate, (slow_rate, other_rate)
     assert any(r.rectification_rating for r in reviews)
+    appealed = [r for r in reviews if r.appeal_status != "none"]
+    assert appealed and any(r.appeal_status in ("upheld", "rejected") for r in appealed), appealed
 
 
 def test_the_feed_refuses_a_database_not_marked_as_demo(tmp_path, city):

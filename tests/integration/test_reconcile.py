@@ -113,7 +113,7 @@ def expected_metrics(req, rev, ind, units, period: str) -> pd.DataFrame:
         rect_passed=rect_due < NOW.date(),  # overdue from midnight after the last day
         visit_passed=visit_due < NOW.date(),
         rect_in_time=rev["rectified_at"].dt.date <= rect_due,  # NaT compares False
-        visit_in_time=rev["visited_at"].dt.date <= visit_due,
+        visit_in_time=(rev["visited_at"].dt.date <= visit_due) & (rev["visited_at"].dt.date >= given_day),
         default=rev["is_default"].fillna(False).astype(bool),
         real=rev["real_name"].fillna(False).astype(bool),
     )

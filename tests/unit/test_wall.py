@@ -21,7 +21,8 @@ from dashboard.answers import wall as wall_answers
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, metric_table, periods
 from dashboard.refresh import refresh
-from dashboard.workdays import Rule, calendar_for
+from dashboard.workdays import Rule, WorkCalendar, calendar_for
+from layouts.wall import tiles_view
 from tests.conftest import as_leader, fixed_settings, leader_view, sign_in
 from tests.frames import with_overdue
 
@@ -171,6 +172,20 @@ def test_the_overdue_tile_counts_working_days_around_the_spring_festival():
     assert rule.due(date(2026, 2, 20)) == date(2026, 3, 13)
     status = wall.unit_status(frames(), AS_OF, rule)
     assert status["overdue"].to_dict() == {"a": 1, "b": 0}
+
+
+def test_overdue_reviews_with_a_deadline_in_an_unknown_year_are_counted_and_flagged():
+    """A calendar that knows 2025 only: 2026's deadlines count Monday to Friday and are provisional. r6 (5
+    January) is overdue either way, and flagged on the tile; r3 and r5 are due 13 March, festival or not."""
+    official = calendar_for(None)
+    known_2025 = WorkCalendar(official.holidays, official.workdays, frozenset({2025}))
+    rule = Rule(15, "working", known_2025)
+    assert rule.provisional_from() <= date(2025, 12, 31)
+    assert wall.provisional_overdue(frames()["open_bad"], AS_OF, rule) == 1
+    assert wall.tiles(frames(), AS_OF, rule).overdue.now == 1
+    assert wall.provisional_overdue(frames()["open_bad"], AS_OF, Rule(15, "working", official)) == 0
+    tile = tiles_view(wall.tiles(frames(), AS_OF, rule), "Today", "en", provisional_overdue=1)[-1]
+    assert "※1" in str(tile) and "not loaded" in str(tile)
 
 
 def test_no_data_in_a_window_gives_no_rate_and_no_comparison():

@@ -3,7 +3,7 @@
 The dates below are the State Council's notices for 2025 and 2026, written out by hand from the notices (not read
 from the library), so a library release that got a day wrong would fail here."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -68,7 +68,7 @@ def test_a_deadline_in_a_year_the_calendar_does_not_know_is_flagged_not_silently
 def test_a_city_file_adds_next_years_notice_and_makes_the_year_known(tmp_path, cal):
     year = cal.known_until.year + 1
     path = tmp_path / "holidays.yaml"
-    path.write_text(f"# the {year} notice\nholidays: [{year}-01-01, {year}-01-04]\nworkdays: [{year}-01-10]\n",
+    path.write_text(f"# the {year} notice\nyears: [{year}]\nholidays: [{year}-01-04]\nworkdays: [{year}-01-10]\n",
                     encoding="utf-8")
     city = with_file(cal, path)
     assert city.known(date(year, 5, 5)) and not city.is_workday(date(year, 1, 4))
@@ -78,17 +78,43 @@ def test_a_city_file_adds_next_years_notice_and_makes_the_year_known(tmp_path, c
     assert city.is_workday(date(2026, 2, 14)) and not city.is_workday(date(2026, 2, 16))
 
 
-def test_a_city_csv_overrides_an_official_day(tmp_path, cal):
+def test_one_local_day_off_does_not_make_a_year_known(tmp_path, cal):
+    """Only a declared year is known: a file with one local holiday of next year leaves its deadlines flagged."""
+    year = cal.known_until.year + 1
+    path = tmp_path / "holidays.yaml"
+    path.write_text(f"holidays: [{year}-06-01]\n", encoding="utf-8")
+    city = with_file(cal, path)
+    assert not city.known(date(year, 6, 1)) and not city.is_workday(date(year, 6, 1))
+    assert Rule(15, "working", city).provisional(date(year, 5, 20))
+
+
+def test_a_city_csv_overrides_an_official_day_and_declares_a_year(tmp_path, cal):
+    year = cal.known_until.year + 1
     path = tmp_path / "holidays.csv"
-    path.write_text("date,kind,name\n2026-03-02,holiday,城市纪念日\n2026-03-07,workday,补班\n", encoding="utf-8")
+    path.write_text(f"date,kind,name\n2026-03-02,holiday,城市纪念日\n2026-03-07,workday,补班\n{year},year,\n",
+                    encoding="utf-8")
     city = with_file(cal, path)
     assert not city.is_workday(date(2026, 3, 2)) and city.is_workday(date(2026, 3, 7))
     assert Rule(1, "working", city).due(date(2026, 3, 1)) == date(2026, 3, 3)
+    assert city.known(date(year, 7, 1)) and city.known_until == date(year, 12, 31)
+
+
+def test_unknown_years_keep_the_fixed_date_holidays_and_old_placeholder_dates_do_not_break(cal):
+    year = cal.known_until.year + 1
+    assert not cal.is_workday(date(year, 1, 1)) and not cal.is_workday(date(year, 10, 2))
+    friday = next(date(year - 1, 12, d) for d in range(20, 32) if date(year - 1, 12, d).weekday() == 4)
+    rule = Rule(15, "working", cal)
+    assert rule.provisional(friday) and rule.provisional_from() <= friday
+    assert not rule.provisional(rule.provisional_from() - timedelta(days=1))
+    # a legacy system's placeholder date, outside the table's years: counted, flagged, never an exception
+    assert Rule(1, "working", cal).due(date(1970, 1, 2)) == date(1970, 1, 5)  # Friday -> Monday
+    assert rule.provisional(date(1970, 1, 2))
 
 
 @pytest.mark.parametrize("name, text, message", [
     ("h.csv", "day,kind\n2027-01-01,holiday\n", "date,kind"),
     ("h.csv", "date,kind\n2027-01-01,vacation\n", "line 2"),
+    ("h.csv", "date,kind\nsoon,year\n", "a year between"),
     ("h.csv", "date,kind\n2027-13-01,holiday\n", "not a date"),
     ("h.yaml", "holidays: 2027-01-01\n", "list of dates"),
     ("h.yaml", "holidays: [2027-01-01]\nworkdays: [2027-01-01]\n", "both"),
@@ -126,3 +152,23 @@ def test_the_documented_example_file_reads(cal):
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "holidays.example.yaml"
     city = with_file(cal, example)
     assert not city.is_workday(date(2026, 3, 2)) and city.is_workday(date(2026, 3, 7))
+
+
+def test_a_page_counts_with_the_calendar_the_refresher_judged_with(tmp_path):
+    """The city edits its calendar file while the web process runs; the refresher reads the new file and records
+    its fingerprint in the snapshot: the web process re-reads the file, once, and counts with the same one."""
+    from dashboard.runtime import Runtime
+
+    path = tmp_path / "holidays.yaml"
+    path.write_text("holidays: [2026-03-02]\n", encoding="utf-8")
+    rt = Runtime(Settings(data_dir=tmp_path, holidays_file=path), None, {}, None, None, None)
+    before = rt.deadlines
+    assert before.rectify.due(date(2026, 3, 1)) == date(2026, 3, 23)  # 2 March off: a day later than 20 March
+    path.write_text("holidays: [2026-03-03]\n", encoding="utf-8")
+    judged = Settings(data_dir=tmp_path, holidays_file=path).deadlines().fingerprint()  # the refresher's
+    assert judged != before.fingerprint()
+    now = rt.deadlines_for(judged)
+    assert now.fingerprint() == judged and rt.deadlines is now
+    assert now.rectify.calendar.is_workday(date(2026, 3, 2)) and not now.rectify.calendar.is_workday(date(2026, 3, 3))
+    assert rt.deadlines_for(before.fingerprint()) is now  # an old snapshot's fingerprint: asked once, kept
+    assert rt.deadlines_for(None) is now
