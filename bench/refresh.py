@@ -160,12 +160,14 @@ def one_pass_sql(dialect: str) -> dict[str, str]:
     the grain the refresh's daily frames need. Requests by unit x day x channel x processing-time bucket (with
     completed and on-time counts); reviews by unit x day x channel (with score sum, bad and rectified counts). No
     bad-row rules, no duplicates, no month tables: what one pass over the rows costs the engine."""
-    if dialect == "postgresql":
+    if dialect == "postgresql":  # width_bucket: the hours computed once per row
         day, hours = "CAST({} AS date)", "EXTRACT(EPOCH FROM completed_at - submitted_at) / 3600.0"
+        edges = ", ".join(str(float(e)) for e in HOUR_EDGES[1:])
+        bucket = f"width_bucket({hours}, ARRAY[{edges}]::double precision[])"
     else:
         day, hours = "date({})", "(julianday(completed_at) - julianday(submitted_at)) * 24.0"
-    bucket = "CASE " + " ".join(f"WHEN {hours} < {edge} THEN {i - 1}" for i, edge in enumerate(HOUR_EDGES) if i)
-    bucket += f" ELSE {len(HOUR_EDGES) - 1} END"
+        bucket = "CASE " + " ".join(f"WHEN {hours} < {e} THEN {i - 1}" for i, e in enumerate(HOUR_EDGES) if i)
+        bucket += f" ELSE {len(HOUR_EDGES) - 1} END"
     return {
         "requests": f"SELECT district_code, {day.format('submitted_at')} AS day, channel,"
                     f" CASE WHEN completed_at IS NULL THEN -1 ELSE {bucket} END AS bucket, count(*) AS n,"

@@ -25,9 +25,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, or_, select, true, type_coerce, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 
-from dashboard.sqlfuncs import day_text, hours_between, year_month
+from dashboard.sqlfuncs import KeyType, day_key, hour_bucket, hours_between, month_key, year_month
 
 # Lower edges, in hours, of the processing-time buckets; the last bucket is open-ended.
 HOUR_EDGES = (0, 0.5, 1, 2, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 480, 720, 1440)
@@ -83,8 +98,8 @@ def _flag(condition) -> object:
 
 
 def _bucket(hours) -> object:
-    """Index of the processing-time bucket of an hour count."""
-    return case(*[(hours < edge, i - 1) for i, edge in enumerate(HOUR_EDGES) if i > 0], else_=len(HOUR_EDGES) - 1)
+    """Index of the processing-time bucket of an hour count (sqlfuncs.hour_bucket over HOUR_EDGES)."""
+    return hour_bucket(hours, HOUR_EDGES)
 
 
 def _since(column, day: date | None):
@@ -103,10 +118,10 @@ def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
         r.item_code,
         r.submitted_at,
         r.completed_at,
-        day_text(r.submitted_at).label("sub_day"),
-        year_month(r.submitted_at).label("sub_month"),
-        day_text(r.completed_at).label("fin_day"),
-        year_month(r.completed_at).label("fin_month"),
+        day_key(r.submitted_at).label("sub_day"),
+        month_key(r.submitted_at).label("sub_month"),
+        day_key(r.completed_at).label("fin_day"),
+        month_key(r.completed_at).label("fin_month"),
         _flag(finished).label("finished"),
         _flag(completed).label("completed"),
         _flag(and_(completed, r.completed_at <= r.deadline_at)).label("on_time"),
@@ -175,10 +190,10 @@ def review_statements(v, cutoff: Cutoff) -> dict[str, object]:
         v.item_code,
         v.created_at,
         case((valid, v.score), else_=0).label("score"),
-        day_text(v.created_at).label("day"),
-        year_month(v.created_at).label("month"),
-        day_text(v.rectified_at).label("rect_day"),
-        day_text(v.visited_at).label("visit_day"),
+        day_key(v.created_at).label("day"),
+        month_key(v.created_at).label("month"),
+        day_key(v.rectified_at).label("rect_day"),
+        day_key(v.visited_at).label("visit_day"),
         _flag(valid).label("valid"),
         *[_flag(and_(valid, v.score == s)).label(f"s{s}") for s in range(1, 6)],
         _flag(and_(valid, v.score >= 4)).label("good"),
@@ -234,6 +249,8 @@ def one_statement(parts: dict[str, object]) -> object:
     # the connection's collation, which MariaDB refuses to mix with the columns' in a UNION. Missing numbers
     # are CAST, or PostgreSQL would type two NULLs of a nested UNION as text.
     def missing(t):
+        if isinstance(t, KeyType):
+            return type_coerce(cast(null(), Date), t)
         return type_coerce(null(), t) if isinstance(t, String) else cast(null(), t)
 
     branches = [
@@ -246,8 +263,29 @@ def one_statement(parts: dict[str, object]) -> object:
     return union_all(*branches)
 
 
+# Grouping keys read back as text: days 'YYYY-MM-DD', months 'YYYY-MM' (sqlfuncs.day_key and month_key).
+DAY_KEYS, MONTH_KEYS = ("day", "rect_day", "visit_day"), ("month",)
+
+
+def key_text(frame):
+    """The frame with its day and month keys as ISO text, whatever type the engine returned them in (a DATE
+    from a CAST or date_trunc, or text); NULL stays NULL. Runs on grouped rows, not on source rows."""
+    for columns, width in ((DAY_KEYS, 10), (MONTH_KEYS, 7)):
+        for col in columns:
+            if col not in frame or frame[col].dtype != object:
+                continue
+            values = frame[col]
+            known = values.notna()
+            if known.any() and not isinstance(values[known].iloc[0], str):
+                text = values.astype(object)
+                text[known] = values[known].map(str).str.slice(0, width)
+                frame[col] = text
+    return frame
+
+
 def split_parts(frame, parts) -> dict:
-    """The result of one_statement back as one frame per part, with only that part's columns."""
+    """The result of one_statement back as one frame per part, with only that part's columns (keys as text)."""
+    frame = key_text(frame)
     out = {}
     for number, (name, stmt) in enumerate(parts.items()):
         columns = [c.key for c in stmt.selected_columns]

@@ -5,8 +5,9 @@ Format strings travel as bound parameters, so no dialect's paramstyle has to esc
 
 from __future__ import annotations
 
-from sqlalchemy import Float, String, extract, func, literal_column
+from sqlalchemy import Float, Integer, String, TypeDecorator, case, extract, func, literal_column
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
 
 
@@ -36,32 +37,6 @@ def _ym_mysql(element, compiler, **kw):
     return compiler.process(func.date_format(value, "%Y-%m"), **kw)
 
 
-class day_text(GenericFunction):
-    """'YYYY-MM-DD' of a timestamp, in the stored (local) time."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(day_text, "sqlite")
-def _day_sqlite(element, compiler, **kw):
-    (value,) = element.clauses
-    return compiler.process(func.strftime("%Y-%m-%d", value), **kw)
-
-
-@compiles(day_text, "postgresql")
-def _day_postgresql(element, compiler, **kw):
-    (value,) = element.clauses
-    return compiler.process(func.to_char(value, "YYYY-MM-DD"), **kw)
-
-
-@compiles(day_text, "mysql")
-@compiles(day_text, "mariadb")
-def _day_mysql(element, compiler, **kw):
-    (value,) = element.clauses
-    return compiler.process(func.date_format(value, "%Y-%m-%d"), **kw)
-
-
 class hours_between(GenericFunction):
     """Hours from the second timestamp to the first, as a float."""
 
@@ -86,3 +61,88 @@ def _hours_postgresql(element, compiler, **kw):
 def _hours_mysql(element, compiler, **kw):
     end, start = element.clauses
     return compiler.process(func.timestampdiff(literal_column("SECOND"), start, end) / 3600.0, **kw)
+
+
+class KeyType(TypeDecorator):
+    """The type of a day or month grouping key: text to SQLAlchemy (no result processing: SQLite and MariaDB give
+    text, PostgreSQL a date, dashboard.aggregation.key_text makes both ISO text), a DATE where a NULL of it is
+    needed in a UNION (PostgreSQL would type a bare NULL beside another as text)."""
+
+    impl = String
+    cache_ok = True
+
+
+class day_key(GenericFunction):
+    """The day of a timestamp as the engine computes it most cheaply, for grouping: text 'YYYY-MM-DD' on SQLite,
+    a DATE elsewhere (a CAST, not to_char/date_format on every row). dashboard.aggregation.key_text turns the
+    grouped keys into text."""
+
+    type = KeyType()
+    inherit_cache = True
+
+
+@compiles(day_key, "sqlite")
+def _day_key_sqlite(element, compiler, **kw):
+    (value,) = element.clauses
+    return compiler.process(func.date(value), **kw)
+
+
+@compiles(day_key, "postgresql")
+@compiles(day_key, "mysql")
+@compiles(day_key, "mariadb")
+def _day_key_cast(element, compiler, **kw):
+    (value,) = element.clauses
+    return f"CAST({compiler.process(value, **kw)} AS DATE)"
+
+
+class month_key(GenericFunction):
+    """The month of a timestamp for grouping: 'YYYY-MM' text on SQLite and MariaDB, the month's first day as a
+    DATE on PostgreSQL (date_trunc, not to_char); dashboard.aggregation.key_text turns it into 'YYYY-MM'."""
+
+    type = KeyType()
+    inherit_cache = True
+
+
+@compiles(month_key, "sqlite")
+@compiles(month_key, "mysql")
+@compiles(month_key, "mariadb")
+def _month_key_text(element, compiler, **kw):
+    (value,) = element.clauses
+    return compiler.process(year_month(value), **kw)
+
+
+@compiles(month_key, "postgresql")
+def _month_key_postgresql(element, compiler, **kw):
+    (value,) = element.clauses
+    return f"CAST(date_trunc('month', {compiler.process(value, **kw)}) AS DATE)"
+
+
+class hour_bucket(ColumnElement):
+    """Index of the processing-time bucket of an hour count: the number of edges after the first that are at
+    most it (so below the second edge is 0, at or past the last edge is the last index). One width_bucket() on
+    PostgreSQL, which evaluates the hours once; a CASE over the edges elsewhere, which evaluates them once per
+    edge. `hour_bucket(hours, edges)`, edges ascending numbers."""
+
+    type = Integer()
+    inherit_cache = False
+
+    def __init__(self, hours, edges):
+        self.hours = hours
+        self.edges = tuple(edges)
+
+    @property
+    def _from_objects(self):
+        return self.hours._from_objects
+
+
+@compiles(hour_bucket)
+def _hour_bucket_case(element, compiler, **kw):
+    hours, edges = element.hours, element.edges
+    return compiler.process(case(*[(hours < edge, i - 1) for i, edge in enumerate(edges) if i],
+                                 else_=len(edges) - 1), **kw)
+
+
+@compiles(hour_bucket, "postgresql")
+def _hour_bucket_postgresql(element, compiler, **kw):
+    array = ", ".join(repr(float(edge)) for edge in element.edges[1:])
+    return f"width_bucket({compiler.process(element.hours, **kw)}, ARRAY[{array}]::double precision[])"
