@@ -31,6 +31,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, insert, literal, select
+from sqlalchemy.engine import make_url
 
 from bench.load import postgres_server, scratch_postgresql, scratch_sqlite, sources_at
 from dashboard.aggregation import HOUR_EDGES
@@ -138,25 +139,33 @@ def refresh_in_child(url: str, folder: Path, now: datetime, full: bool) -> dict:
         return pickle.loads((work / "result.pickle").read_bytes())
 
 
-def replay(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
-    """Seconds per refresh step for the engine to run the recorded statements and hand over every row, bare:
-    the same SQL text and parameters on a raw DBAPI cursor, rows fetched as tuples, no pandas."""
+def run_bare(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
+    """Seconds per label for the engine to run each (label, SQL text, parameters) and hand over every row, bare:
+    a raw DBAPI cursor, rows fetched as tuples, no SQLAlchemy result handling, no pandas."""
     engine = create_engine(url)
     raw = engine.raw_connection()
-    seconds = dict.fromkeys(STEPS, 0.0)
+    seconds: dict[str, float] = {}
     try:
         cursor = raw.cursor()
-        for step, sql, params in statements:
+        for label, sql, params in statements:
             start = time.perf_counter()
-            cursor.execute(sql, params)
+            if params is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(sql, params)
             cursor.fetchall()
-            seconds[step] += time.perf_counter() - start
+            seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
         cursor.close()
         raw.rollback()
     finally:
         raw.close()
         engine.dispose()
     return seconds
+
+
+def replay(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
+    """Seconds per refresh step for the recorded statements run bare (every step present, 0 when it sent none)."""
+    return dict.fromkeys(STEPS, 0.0) | run_bare(url, statements)
 
 
 def one_pass_sql(dialect: str) -> dict[str, str]:
@@ -187,22 +196,8 @@ def one_pass_sql(dialect: str) -> dict[str, str]:
 
 def one_pass(url: str) -> dict[str, float]:
     """Seconds for the engine to run the hand-written one-pass baseline and hand over every row (raw cursor)."""
-    engine = create_engine(url)
-    raw = engine.raw_connection()
-    seconds = {}
-    try:
-        cursor = raw.cursor()
-        for name, sql in one_pass_sql(engine.dialect.name).items():
-            start = time.perf_counter()
-            cursor.execute(sql)
-            cursor.fetchall()
-            seconds[name] = time.perf_counter() - start
-        cursor.close()
-        raw.rollback()
-    finally:
-        raw.close()
-        engine.dispose()
-    return seconds
+    dialect = make_url(url).get_backend_name()
+    return run_bare(url, [(name, sql, None) for name, sql in one_pass_sql(dialect).items()])
 
 
 def next_day(column, dialect: str):
