@@ -191,14 +191,19 @@ def overdue_at(created: pd.Series, rectify: Rule | int) -> pd.Series:
     return days.map(starts).astype("datetime64[ns]")
 
 
+def provisional_at(created: pd.Series, rectify: Rule) -> pd.Series:
+    """Whether the rectification deadline of each bad review created at `created` reaches a year the working-day
+    calendar does not know (Rule.provisional, asked once per day given)."""
+    days = created.dt.normalize()
+    flags = {day: rectify.provisional(day.date()) for day in days.dropna().unique()}
+    return days.map(flags).fillna(False).astype(bool)
+
+
 def provisional_overdue(open_bad: pd.DataFrame, as_of: datetime, rectify: Rule) -> int:
     """Overdue bad reviews whose deadline reaches a year the working-day calendar does not know (provisional)."""
-    start = rectify.provisional_from()
-    if start is None:
-        return 0
     created = _created(open_bad)
     overdue = overdue_at(created, rectify) <= as_of
-    return int((overdue & (created.dt.date >= start)).sum())
+    return int((overdue & provisional_at(created, rectify)).sum())
 
 
 def stocks(open_bad: pd.DataFrame, as_of: datetime, rectify: Rule | int) -> tuple[Stock, Stock]:

@@ -248,7 +248,11 @@ class Rule:
 
     def provisional_from(self) -> date | None:
         """The first start day whose deadline reaches a year the calendar does not know (None: calendar days, or
-        no known year at all)."""
+        no known year at all); worked out once per rule (answers ask on every call)."""
+        return self._provisional_from
+
+    @cached_property
+    def _provisional_from(self) -> date | None:
         until = self.calendar.known_until if self.unit == "working" else None
         if until is None:
             return None

@@ -24,7 +24,7 @@ from dashboard.composite import composite
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, DIMENSIONS, count_ratios, hist_quantile, latest_complete_period, periods
 from dashboard.view import View
-from dashboard.wall import overdue_at
+from dashboard.wall import overdue_at, provisional_at
 
 GRANULARITIES = ("day", "week", "month")
 ALL = "all"
@@ -452,7 +452,6 @@ def open_bad(view: View, p: DistrictParams) -> Answer:
         created = pd.to_datetime(frame["created_at"])
         due = overdue_at(created, v.rectify)  # midnight after the deadline's last day
         left = (due - pd.Timestamp(v.as_of)) / pd.Timedelta(days=1)
-        provisional = created.dt.date.map(v.rectify.provisional) if len(created) else created.astype(bool)
         names = v.frames["items"].set_index("code")
         rows = pd.DataFrame({
             "review_id": frame["review_id"].to_numpy(),
@@ -468,7 +467,7 @@ def open_bad(view: View, p: DistrictParams) -> Answer:
             "overdue": (left <= 0).to_numpy(),
             "visited_at": pd.to_datetime(frame.get("visited_at", pd.Series(pd.NaT, index=frame.index))).to_numpy(),
             "appeal_status": frame.get("appeal_status", pd.Series(None, index=frame.index, dtype=object)).to_numpy(),
-            "provisional": provisional.to_numpy(dtype=bool),
+            "provisional": provisional_at(created, v.rectify).to_numpy(),
         })
         rows = rows.sort_values(["overdue", "days_left", "review_id"], ascending=[False, True, True])
         return rows.head(OPEN_BAD_ROWS).reset_index(drop=True), len(rows)
