@@ -117,10 +117,9 @@ class SqlSources(Sources):
         table = self.canonical(name)
         try:
             with self.engine("services").connect() as conn:
-                rows = conn.execute(select(table).order_by(table.c.code)).mappings().all()
+                return quality.result_frame(conn.execute(select(table).order_by(table.c.code)))
         except SQLAlchemyError as exc:
             raise SourceError(f"services source: {_describe(exc)}") from exc
-        return pd.DataFrame(rows, columns=[c.key for c in table.columns])
 
     def ping(self) -> dict[str, str | None]:
         """Run SELECT 1 on each source."""
@@ -161,8 +160,7 @@ class SqlSources(Sources):
 
         def run() -> pd.DataFrame:
             with self.engine(self.source_of(table)).connect() as conn:
-                result = conn.execute(statement)
-                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+                return quality.result_frame(conn.execute(statement))
 
         return self._guarded(run)
 
