@@ -107,11 +107,14 @@ def _since(column, day: date | None):
     return true() if day is None else column >= datetime.combine(day, datetime.min.time())
 
 
-def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
-    """GROUP BY statements over clean requests `r`, keyed by the frame part they produce."""
+def request_statements(r, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
+    """GROUP BY statements over classified requests `r` (a `reason` column, NULL for a good row), keyed by the
+    frame part they produce: the aggregates of the good rows and quality_parts of the bad ones."""
     finished = r.completed_at.is_not(None)
     completed = and_(r.status == "completed", finished)
     rows = select(
+        r.request_id,
+        r.reason,
         r.district_code.label("unit"),
         r.channel,
         r.department_code,
@@ -128,6 +131,7 @@ def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
         case((completed, _bucket(hours_between(r.completed_at, r.submitted_at))), else_=None).label("bucket"),
     ).cte("request_rows")
     c = rows.c
+    good = c.reason.is_(None)
     day, month = cutoff.request_day, Cutoff.month_start(cutoff.request_day)
     sums = [
         func.sum(c.finished).label("finished"),
@@ -137,23 +141,24 @@ def request_statements(r, cutoff: Cutoff) -> dict[str, object]:
     item_keys = [c.unit, c.department_code, c.item_code]
     return {
         "req_day.submitted": select(c.unit, c.sub_day.label("day"), c.channel, func.count().label("submitted"))
-        .where(_since(c.submitted_at, day))
+        .where(good, _since(c.submitted_at, day))
         .group_by(c.unit, c.sub_day, c.channel),
         "req_day.finished": select(c.unit, c.fin_day.label("day"), c.channel, *sums)
-        .where(c.completed_at.is_not(None), _since(c.completed_at, day))
+        .where(good, c.completed_at.is_not(None), _since(c.completed_at, day))
         .group_by(c.unit, c.fin_day, c.channel),
         "req_item_month.submitted": select(*item_keys, c.sub_month.label("month"), func.count().label("submitted"))
-        .where(_since(c.submitted_at, month))
+        .where(good, _since(c.submitted_at, month))
         .group_by(*item_keys, c.sub_month),
         "req_item_month.finished": select(*item_keys, c.fin_month.label("month"), *sums)
-        .where(c.completed_at.is_not(None), _since(c.completed_at, month))
+        .where(good, c.completed_at.is_not(None), _since(c.completed_at, month))
         .group_by(*item_keys, c.fin_month),
         "proc_hist": select(c.unit, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
-        .where(c.bucket.is_not(None), _since(c.completed_at, month))
+        .where(good, c.bucket.is_not(None), _since(c.completed_at, month))
         .group_by(c.unit, c.fin_month, c.bucket),
         "proc_item_month": select(*item_keys, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
-        .where(c.bucket.is_not(None), _since(c.completed_at, month))
+        .where(good, c.bucket.is_not(None), _since(c.completed_at, month))
         .group_by(*item_keys, c.fin_month, c.bucket),
+        **quality_parts(c, "submitted_at", "request_id", cutoff.since, "service_request", per_reason),
     }
 
 
@@ -174,8 +179,9 @@ def counted(v) -> object:
     return or_(v.appeal_status.is_(None), v.appeal_status != "upheld")
 
 
-def review_statements(v, cutoff: Cutoff) -> dict[str, object]:
-    """GROUP BY statements over clean reviews `v`.
+def review_statements(v, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
+    """GROUP BY statements over classified reviews `v` (a `reason` column, NULL for a good row), with
+    quality_parts of the bad ones.
 
     Whether a bad review was rectified or visited in time is judged in Python against the working-day calendar
     (dashboard.workdays), so the deadlines need only `rev_pairs`: the counted bad reviews that were rectified or
@@ -184,6 +190,8 @@ def review_statements(v, cutoff: Cutoff) -> dict[str, object]:
     bad = and_(valid, v.score <= 2)
     default = and_(valid, _true(v.is_default))
     rows = select(
+        v.review_id,
+        v.reason,
         v.district_code.label("unit"),
         v.channel,
         v.department_code,
@@ -207,6 +215,7 @@ def review_statements(v, cutoff: Cutoff) -> dict[str, object]:
         *[_flag(and_(bad, v.rectification_rating == r)).label(f"rated_{r}") for r in RECTIFICATION_RATINGS],
     ).cte("review_rows")
     c = rows.c
+    good = c.reason.is_(None)
     day, month = cutoff.review_day, Cutoff.month_start(cutoff.review_day)
     common = [
         func.sum(c.valid).label("reviews"),
@@ -219,14 +228,39 @@ def review_statements(v, cutoff: Cutoff) -> dict[str, object]:
         "rev_day": select(
             c.unit, c.day, c.channel, *common, *[func.sum(c[f"s{s}"]).label(f"s{s}") for s in range(1, 6)]
         )
-        .where(_since(c.created_at, day))
+        .where(good, _since(c.created_at, day))
         .group_by(c.unit, c.day, c.channel),
         "rev_item_month": select(*item_keys, c.month, *common)
-        .where(_since(c.created_at, month))
+        .where(good, _since(c.created_at, month))
         .group_by(*item_keys, c.month),
         "rev_pairs": select(*pair_keys, func.count().label("n"))
-        .where(c.bad == 1, or_(c.rect_day.is_not(None), c.visit_day.is_not(None)), _since(c.created_at, month))
+        .where(good, c.bad == 1, or_(c.rect_day.is_not(None), c.visit_day.is_not(None)),
+               _since(c.created_at, month))
         .group_by(*pair_keys),
+        **quality_parts(c, "created_at", "review_id", cutoff.since, "review", per_reason),
+    }
+
+
+def quality_parts(c, time: str, ident: str, since: dict | None, table: str, per_reason: int) -> dict:
+    """The bad rows among classified rows `c`, from the same pass as the aggregates (a table is classified once
+    per refresh): counts per reason and month of `time` (NULL: undated), and the ids of the newest `per_reason`
+    of each reason (undated first, then newest), whose rows are read afterwards through the id index. With
+    `since` (table -> first datetime, an incremental refresh), only rows dated from then on, or undated."""
+    moment = c[time]
+    start = (since or {}).get(table)
+    bad = and_(c.reason.is_not(None), true() if start is None else or_(moment >= start, moment.is_(None)))
+    # the month in a subquery: grouping by year_month() itself would bind its format twice, which PostgreSQL
+    # takes for two different expressions
+    dated = select(c.reason, year_month(moment).label("bad_month")).where(bad).subquery(f"{table}_bad_rows")
+    newest = func.row_number().over(
+        partition_by=c.reason, order_by=[moment.is_(None).desc(), moment.desc(), c[ident]]
+    )
+    ranked = select(c[ident].label("bad_id"), c.reason, newest.label("newest")).where(bad).subquery(
+        f"{table}_bad_ranked")
+    return {
+        f"{table}.bad_counts": select(dated.c.reason, dated.c.bad_month, func.count().label("bad_rows"))
+        .group_by(dated.c.reason, dated.c.bad_month),
+        f"{table}.bad_ids": select(ranked.c.bad_id, ranked.c.reason).where(ranked.c.newest <= per_reason),
     }
 
 
@@ -312,19 +346,20 @@ def indicator_statement(i) -> object:
 
 
 def request_scope(cutoff: Cutoff):
-    """restrict(columns) for requests: id groups with a submission or a finish from the cutoff on."""
+    """restrict(columns) for requests: id groups with a submission or a finish from the cutoff on, or undated
+    (an undated row is a bad row that every refresh counts again)."""
     if cutoff.full:
         return None
     start = cutoff.since["service_request"]
-    return lambda c: or_(c.submitted_at >= start, c.completed_at >= start)
+    return lambda c: or_(c.submitted_at >= start, c.completed_at >= start, c.submitted_at.is_(None))
 
 
 def review_scope(cutoff: Cutoff):
-    """restrict(columns) for reviews: id groups with a review from the cutoff on."""
+    """restrict(columns) for reviews: id groups with a review from the cutoff on, or undated."""
     if cutoff.full:
         return None
     start = cutoff.since["review"]
-    return lambda c: c.created_at >= start
+    return lambda c: or_(c.created_at >= start, c.created_at.is_(None))
 
 
 def open_bad_scope(c):

@@ -165,20 +165,38 @@ def with_deadline_sums(frame: pd.DataFrame, judged: pd.DataFrame, keys: list[str
     return merged
 
 
+def quality_of(sources: Sources, table: str, part: dict, codes, now: datetime, since: dict | None):
+    """Bad-row counts (quality_counts shape) and the sampled bad rows of a table from its quality_parts."""
+    counts = part[f"{table}.bad_counts"]
+    frame = pd.DataFrame({
+        "source": sources.source_of(table),
+        "table": table,
+        "reason": counts["reason"].astype(object),
+        "month": counts["bad_month"].astype(object).fillna(""),
+        "rows": pd.to_numeric(counts["bad_rows"]).astype("int64"),
+    })
+    return frame, sources.bad_rows(table, codes, now, part[f"{table}.bad_ids"]["bad_id"].tolist(), since)
+
+
 def aggregate(
     sources: Sources, codes, now: datetime, cutoff: agg.Cutoff, deadlines: Deadlines, progress=None
 ) -> dict[str, pd.DataFrame]:
-    """Every aggregate frame for the rows in scope of a cutoff, computed by the source databases."""
+    """Every aggregate frame for the rows in scope of a cutoff, computed by the source databases.
+
+    Each fact table is classified once: one statement gives its aggregates, its bad-row counts and the ids of
+    its sampled bad rows (dashboard.aggregation.quality_parts)."""
     step = progress or (lambda label: None)
     step("requests")
-    r = sources.clean("service_request", codes, now, agg.request_scope(cutoff)).c
-    parts = agg.request_statements(r, cutoff)
+    r = sources.classified("service_request", codes, now, agg.request_scope(cutoff)).c
+    parts = agg.request_statements(r, cutoff, QUALITY_SAMPLE_PER_REASON)
     req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
+    req_bad = quality_of(sources, "service_request", req, codes, now, cutoff.since)
     step("reviews")
     review_columns = sources.review_columns()  # before the review statements: which columns they may read
-    v = sources.clean("review", codes, now, agg.review_scope(cutoff)).c
-    parts = agg.review_statements(v, cutoff)
+    v = sources.classified("review", codes, now, agg.review_scope(cutoff)).c
+    parts = agg.review_statements(v, cutoff, QUALITY_SAMPLE_PER_REASON)
     rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
+    rev_bad = quality_of(sources, "review", rev, codes, now, cutoff.since)
     judged = judge_deadlines(rev["rev_pairs"], deadlines)
     rev_day = with_deadline_sums(rev["rev_day"], judged, KEYS["rev_day"])
     rev_item_month = with_deadline_sums(rev["rev_item_month"], judged, KEYS["rev_item_month"])
@@ -188,6 +206,9 @@ def aggregate(
     indicators = sources.read(
         "district_indicator", agg.indicator_statement(sources.clean("district_indicator", codes, now).c)
     )
+    ind_counts = sources.bad_row_counts(codes, now, cutoff.since, tables=("district_indicator",))
+    ind_rows = sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, cutoff.since,
+                                      tables=("district_indicator",))
     step("bad rows")
     frames = {
         "req_day": combine(req["req_day.submitted"], req["req_day.finished"], KEYS["req_day"]),
@@ -204,8 +225,8 @@ def aggregate(
         "units": sources.read_units(),
         "departments": sources.read_reference("department"),
         "items": sources.read_reference("service_item"),
-        "quality_counts": sources.bad_row_counts(codes, now, cutoff.since),
-        "quality_rows": sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, cutoff.since),
+        "quality_counts": pd.concat([req_bad[0], rev_bad[0], ind_counts], ignore_index=True),
+        "quality_rows": pd.concat([req_bad[1], rev_bad[1], ind_rows], ignore_index=True),
     }
     return frames
 

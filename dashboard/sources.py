@@ -31,13 +31,30 @@ class Sources(ABC):
         """Per source: None when it answers, else a short reason."""
 
     @abstractmethod
-    def bad_row_counts(self, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
+    def bad_row_counts(self, codes, now: datetime, since: dict | None = None, tables=None) -> pd.DataFrame:
         """Bad rows per source, table, reason and month ('' for no usable date), counted in the source;
-        with `since` (table -> first datetime) only rows dated from then on, or undated."""
+        with `since` (table -> first datetime) only rows dated from then on, or undated; with `tables`, only
+        those fact tables."""
 
     @abstractmethod
-    def bad_row_sample(self, codes, now: datetime, per_reason: int, since: dict | None = None) -> pd.DataFrame:
+    def bad_row_sample(self, codes, now: datetime, per_reason: int, since: dict | None = None,
+                       tables=None) -> pd.DataFrame:
         """The newest bad rows, at most `per_reason` for each table and reason (the bounded listing)."""
+
+    @abstractmethod
+    def bad_rows(self, table: str, codes, now: datetime, ids, since: dict | None = None) -> pd.DataFrame:
+        """The bad rows of the id groups `ids` of a fact table, dated from `since[table]` on or undated, in the
+        listing shape of bad_row_sample."""
+
+    @abstractmethod
+    def classified(self, table: str, codes, now: datetime, restrict=None):
+        """A SQLAlchemy selectable of every row of a fact table with canonical columns and `reason` (NULL for a
+        good row, else the bad-row rule it breaks), optionally only the id groups with a row meeting
+        `restrict(columns)`."""
+
+    @abstractmethod
+    def source_of(self, table: str) -> str:
+        """The source (services, reviews, indicators) that holds a canonical table."""
 
     @abstractmethod
     def clean(self, table: str, codes, now: datetime, restrict=None):

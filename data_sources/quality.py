@@ -129,12 +129,13 @@ def _since_scope(table: str, since: dict | None):
     return lambda c: or_(c[time] >= start, c[time].is_(None))
 
 
-def bad_row_counts(sources, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
+def bad_row_counts(sources, codes, now: datetime, since: dict | None = None, tables=tuple(FACTS)) -> pd.DataFrame:
     """Bad rows per source, table, reason and month of the row ('' where the row has no usable date).
 
     With `since` (table -> first day), only rows dated from then on or undated are counted."""
     frames = []
-    for table, spec in FACTS.items():
+    for table in tables:
+        spec = FACTS[table]
         rows = classified(sources, table, codes, now, _since_scope(table, since))
         dated = (
             select(rows.c.reason, func.coalesce(year_month(rows.c[spec["time"]]), literal("")).label("month"))
@@ -177,6 +178,22 @@ def bad_row_listing(
     stmt = stmt.order_by(time_col.is_(None).desc(), time_col.desc(), *(rows.c[k] for k in spec["id"]))
     raw = _read(sources, table, stmt.offset(offset).limit(limit))
     return listing_frame(table, raw)
+
+
+def bad_rows_of(sources, table: str, codes, now: datetime, ids, since: dict | None = None) -> pd.DataFrame:
+    """The bad rows of the id groups `ids` of a table with a one-column id, dated from `since[table]` on or
+    undated, in the listing shape: the rows behind the sample ids that the refresh's one pass chose
+    (dashboard.aggregation.quality_parts), read through the id index."""
+    (ident,) = FACTS[table]["id"]
+    ids = sorted(set(ids))
+    if not ids:
+        return listing_frame(table, pd.DataFrame())
+    rows = classified(sources, table, codes, now, lambda c: c[ident].in_(ids))
+    dated = _since_scope(table, since)
+    stmt = select(rows).where(rows.c.reason.is_not(None))
+    if dated is not None:
+        stmt = stmt.where(dated(rows.c))
+    return listing_frame(table, _read(sources, table, stmt))
 
 
 def bad_row_sample(sources, table: str, codes, now: datetime, per_reason: int, since: dict | None = None):

@@ -138,22 +138,31 @@ class SqlSources(Sources):
         for engine in self._engines.values():
             engine.dispose()
 
-    def bad_row_counts(self, codes, now: datetime, since: dict | None = None) -> pd.DataFrame:
+    def bad_row_counts(self, codes, now: datetime, since: dict | None = None, tables=None) -> pd.DataFrame:
         """Bad rows per source, table, reason and month, counted by the source databases."""
-        return self._guarded(quality.bad_row_counts, self, codes, now, since)
+        return self._guarded(quality.bad_row_counts, self, codes, now, since, tuple(tables or quality.REASONS))
 
-    def bad_row_sample(self, codes, now: datetime, per_reason: int, since: dict | None = None) -> pd.DataFrame:
+    def bad_row_sample(self, codes, now: datetime, per_reason: int, since: dict | None = None,
+                       tables=None) -> pd.DataFrame:
         """The newest bad rows, at most `per_reason` per table and reason."""
 
         def read() -> pd.DataFrame:
-            pages = [quality.bad_row_sample(self, t, codes, now, per_reason, since) for t in quality.REASONS]
+            pages = [quality.bad_row_sample(self, t, codes, now, per_reason, since) for t in tables or quality.REASONS]
             return pd.concat(pages, ignore_index=True)
 
         return self._guarded(read)
 
+    def bad_rows(self, table: str, codes, now: datetime, ids, since: dict | None = None) -> pd.DataFrame:
+        """The bad rows of some id groups (see data_sources.quality.bad_rows_of)."""
+        return self._guarded(quality.bad_rows_of, self, table, codes, now, ids, since)
+
     def clean(self, table: str, codes, now: datetime, restrict=None):
         """Good rows of a fact table as a selectable (see data_sources.quality.clean)."""
         return quality.clean(self, table, codes, now, restrict)
+
+    def classified(self, table: str, codes, now: datetime, restrict=None):
+        """Every row of a fact table with its `reason` (see data_sources.quality.classified)."""
+        return quality.classified(self, table, codes, now, restrict)
 
     def read(self, table: str, statement) -> pd.DataFrame:
         """Run a statement in the source that holds a table."""
