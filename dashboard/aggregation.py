@@ -149,14 +149,10 @@ def request_statements(r, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
         "req_item_month.submitted": select(*item_keys, c.sub_month.label("month"), func.count().label("submitted"))
         .where(good, _since(c.submitted_at, month))
         .group_by(*item_keys, c.sub_month),
-        "req_item_month.finished": select(*item_keys, c.fin_month.label("month"), *sums)
+        # one grain for req_item_month's finished counts, proc_item_month and proc_hist (refresh.finished_items
+        # rolls them up): the bucket is NULL where a finished request was not completed
+        "req_item_bucket.finished": select(*item_keys, c.fin_month.label("month"), c.bucket, *sums)
         .where(good, c.completed_at.is_not(None), _since(c.completed_at, month))
-        .group_by(*item_keys, c.fin_month),
-        "proc_hist": select(c.unit, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
-        .where(good, c.bucket.is_not(None), _since(c.completed_at, month))
-        .group_by(c.unit, c.fin_month, c.bucket),
-        "proc_item_month": select(*item_keys, c.fin_month.label("month"), c.bucket, func.count().label("completed"))
-        .where(good, c.bucket.is_not(None), _since(c.completed_at, month))
         .group_by(*item_keys, c.fin_month, c.bucket),
         **quality_parts(c, "submitted_at", "request_id", cutoff.since, "service_request", per_reason),
     }

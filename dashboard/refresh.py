@@ -165,6 +165,21 @@ def with_deadline_sums(frame: pd.DataFrame, judged: pd.DataFrame, keys: list[str
     return merged
 
 
+def finished_items(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """req_item_month's finished counts, proc_item_month and proc_hist rolled up from the one grain the source
+    returns (unit x department x item x month of finish x processing-time bucket, NULL for not completed)."""
+    keys = ["unit", "department_code", "item_code", "month"]
+    sums = ["finished", "completed", "on_time"]
+    frame = frame.assign(**{c: pd.to_numeric(frame[c]).astype("int64") for c in sums})
+    timed = frame[frame["bucket"].notna()].astype({"bucket": "int64"})
+    proc_item = timed[[*keys, "bucket", "completed"]].reset_index(drop=True)
+    return {
+        "req_item_month.finished": frame.groupby(keys, as_index=False, sort=False)[sums].sum(),
+        "proc_item_month": proc_item,
+        "proc_hist": proc_item.groupby(["unit", "month", "bucket"], as_index=False, sort=False)["completed"].sum(),
+    }
+
+
 def quality_of(sources: Sources, table: str, part: dict, codes, now: datetime, since: dict | None):
     """Bad-row counts (quality_counts shape) and the sampled bad rows of a table from its quality_parts."""
     counts = part[f"{table}.bad_counts"]
@@ -190,6 +205,7 @@ def aggregate(
     r = sources.classified("service_request", codes, now, agg.request_scope(cutoff)).c
     parts = agg.request_statements(r, cutoff, QUALITY_SAMPLE_PER_REASON)
     req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
+    req |= finished_items(req["req_item_bucket.finished"])
     req_bad = quality_of(sources, "service_request", req, codes, now, cutoff.since)
     step("reviews")
     review_columns = sources.review_columns()  # before the review statements: which columns they may read

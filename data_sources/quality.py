@@ -105,13 +105,34 @@ def clean(sources, table: str, codes, now: datetime, restrict=None):
     )
 
 
+def _unprocessed(result) -> bool:
+    """True when no column of a result needs SQLAlchemy's result processing on its dialect (text, integers,
+    dates as the driver gives them), so the DBAPI rows can be taken as they are."""
+    compiled = getattr(result.context, "compiled", None)
+    if compiled is None:
+        return False
+    dialect = result.context.dialect
+    columns = list(compiled.statement.selected_columns)
+    description = result.cursor.description or ()
+    if len(columns) != len(description):
+        return False
+    try:
+        return all(col.type.dialect_impl(dialect).result_processor(dialect, described[1]) is None
+                   for col, described in zip(columns, description, strict=True))
+    except (TypeError, ValueError, KeyError):  # a driver type code a dialect does not know: process the rows
+        return False
+
+
 def result_frame(result) -> pd.DataFrame:
     """A SQLAlchemy result as a DataFrame, one column per result column.
 
     The rows go in as plain tuples: handed SQLAlchemy `Row`s, pandas asks each row for namedtuple attributes
-    that a Row answers by raising, which cost 2 s per 500,000 rows (docs/benchmarks.md)."""
+    that a Row answers by raising, which cost 2 s per 500,000 rows. Where no column needs result processing (the
+    refresh's grouped statements), the tuples come straight from the DBAPI cursor: 0.2 s instead of 1.1 s for
+    SQLAlchemy's rows at 500,000 rows (docs/benchmarks.md)."""
     keys = list(result.keys())
-    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=keys)
+    rows = result.cursor.fetchall() if _unprocessed(result) else [tuple(row) for row in result.fetchall()]
+    return pd.DataFrame(list(rows), columns=keys)
 
 
 def _read(sources, table: str, stmt) -> pd.DataFrame:
