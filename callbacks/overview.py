@@ -159,10 +159,13 @@ def render(rt, view, p, lang: str) -> tuple:
     unit_name = rt.city.unit(p.unit).name(lang)
     fig_profile = profile_figure(profile["unit"], profile["city"], dims, unit_name, t("city.name", lang))
     weighting = t("overview.weighted" if weighted else "overview.unweighted", lang)
-    # Plain JSON values, encoded once here, so that answering from the cache costs no numpy encoding.
-    figures = [json.loads(fig.to_json()) for fig in (fig_map, fig_rank, fig_lorenz, fig_trend, fig_decomp, fig_profile)]
     return (
-        *figures,
+        fig_map,
+        fig_rank,
+        fig_lorenz,
+        fig_trend,
+        fig_decomp,
+        fig_profile,
         plain(composite_table(answers.composite(view, p).rows, lang)),
         t(f"overview.verdict_{trend.provenance.notes['verdict']}", lang),
         city_text(city, spec, lang, len(view.frames["units"])),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures import TEMPLATE
-from dashboard.figures.balance import ACCENT, LIGHT_LAYOUT
+from dashboard.figures import column, figure
+from dashboard.figures.balance import ACCENT, light
 
 SERIES_STYLE = {
     "unit": {"color": ACCENT, "width": 3, "dash": "solid"},
@@ -19,27 +19,6 @@ SERIES_STYLE = {
 }
 CHANNEL_COLOURS = {"web": "#1f5fa8", "app": "#2a9d8f", "window": "#e09f3e", "self_service": "#8e44ad",
                    "hotline": "#c0392b"}
-TEMPLATE_JSON = TEMPLATE.to_plotly_json()
-AXIS = {"automargin": True, "gridcolor": "#e8ecf1"}
-
-
-def column(values) -> list:
-    """A column as JSON values: Python numbers and strings, missing values as null."""
-    series = pd.Series(values)
-    return [v.item() if hasattr(v, "item") else v for v in series.astype(object).where(series.notna(), None)]
-
-
-def light(**layout) -> dict:
-    """The light pages' layout (dashboard.figures.balance.style's look) with `layout` added or overriding."""
-    out = LIGHT_LAYOUT | {"template": TEMPLATE_JSON} | layout
-    for axis in {"xaxis", "yaxis"} | {k for k in layout if k.startswith(("xaxis", "yaxis"))}:
-        out[axis] = {**out.get(axis, {}), **AXIS}
-    return out
-
-
-def figure(traces: list[dict], layout: dict) -> dict:
-    """A figure as the browser receives it."""
-    return {"data": traces, "layout": layout}
 
 
 def line_trace(x, y, label: str, style: dict, value_format: str) -> dict:
