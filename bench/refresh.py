@@ -39,6 +39,7 @@ from dashboard.refresh import refresh
 from dashboard.regions import load_city
 from dashboard.snapshot import LocalStore, RedisStore, SnapshotReader
 from data_sources.demo import run_demo
+from data_sources.sql import connect_args
 
 ROOT = Path(__file__).resolve().parents[1]
 END = date(2026, 11, 20)  # last day of demo data: a fixed end, so every run generates the same rows
@@ -142,7 +143,7 @@ def refresh_in_child(url: str, folder: Path, now: datetime, full: bool) -> dict:
 def run_bare(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
     """Seconds per label for the engine to run each (label, SQL text, parameters) and hand over every row, bare:
     a raw DBAPI cursor, rows fetched as tuples, no SQLAlchemy result handling, no pandas."""
-    engine = create_engine(url)
+    engine = create_engine(url, connect_args=connect_args(url))  # the refresh's own session settings
     raw = engine.raw_connection()
     seconds: dict[str, float] = {}
     try:

@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     late_window_hours: int = Field(
         48, ge=0, description="Rows dated up to this many hours before the last refresh are re-aggregated."
     )
+    source_work_mem: str = Field(
+        "64MB",
+        pattern=r"^([1-9][0-9]{0,6}(kB|MB|GB))?$",
+        description="PostgreSQL sources: work_mem of the refresh's sessions (e.g. 64MB; empty: the server's"
+        " default). The default 4MB makes each grouping of a 10M-row refresh sort on disk.",
+    )
     # --- wall screen (/wall) ---
     wall_panels: str = Field(
         "map,ranking,trend",

@@ -21,7 +21,8 @@ def sources_for(settings: Settings) -> SqlSources:
     if settings.embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     mapping = load_mapping(settings.mapping_file) if settings.mapping_file is not None else None
-    return SqlSources({s: settings.source_url(s) for s in SOURCES}, mapping=mapping, timezone=settings.timezone)
+    return SqlSources({s: settings.source_url(s) for s in SOURCES}, mapping=mapping, timezone=settings.timezone,
+                      work_mem=settings.source_work_mem)
 
 
 def has_demo_data(sources: SqlSources) -> bool:

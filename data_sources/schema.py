@@ -70,6 +70,8 @@ def services_metadata() -> MetaData:
         Column("status", String(16)),
         Column("deadline_at", DateTime),
         Index("ix_service_request_submitted_at", "submitted_at"),
+        # an incremental refresh reads the id groups with a submission or a finish since its cutoff
+        Index("ix_service_request_completed_at", "completed_at"),
         Index("ix_service_request_request_id", "request_id"),
     )
     return md

@@ -6,11 +6,13 @@ from datetime import datetime
 
 import pytest
 from pandas.testing import assert_frame_equal
+from sqlalchemy import text
 
 from dashboard.refresh import refresh
 from dashboard.snapshot import InProcessStore
 from dashboard.sources import SourceError
 from data_sources.sql import SqlSources
+from tests.integration.conftest import require
 
 NOW = datetime(2026, 11, 22, 12, 0)
 
@@ -44,3 +46,22 @@ def test_unreachable_source_is_a_clear_error_and_the_last_snapshot_stays(db_url,
     assert refresh(down, store, city, NOW) is None
     assert store.current().version == 1 and len(store.current().frames["units"]) == 18
     good.dispose()
+
+
+
+def test_refresh_sessions_on_postgresql_group_in_memory_without_jit():
+    """The refresh's PostgreSQL sessions carry ONESCREEN_SOURCE_WORK_MEM and no JIT; empty keeps the server's
+    work_mem."""
+    url = require("postgresql")
+
+    def session(work_mem: str) -> dict[str, tuple[str, str]]:
+        sources = SqlSources({"services": url}, work_mem=work_mem)
+        with sources.engine("services").connect() as conn:
+            rows = conn.execute(text("SELECT name, current_setting(name), source FROM pg_settings"
+                                     " WHERE name IN ('work_mem', 'jit')")).all()
+        sources.dispose()
+        return {name: (value, source) for name, value, source in rows}
+
+    tuned, plain = session("96MB"), session("")
+    assert tuned == {"work_mem": ("96MB", "client"), "jit": ("off", "client")}
+    assert plain["jit"] == ("off", "client") and plain["work_mem"][1] != "client"
