@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import and_, case, exists, func, literal, or_, select, true, tuple_, union_all
 
 from dashboard.quality import REASONS
 from dashboard.sqlfuncs import year_month
@@ -72,11 +72,20 @@ def _restricted(source, spec: dict, restrict):
     return select(*source.c).where(key.in_(wanted))
 
 
+# Engines whose plans rank only the repeated ids faster than every row (bench refresh, docs/benchmarks.md).
+RANK_REPEATED_ONLY = ("postgresql", "sqlite")
+
+
 def classified(sources, table: str, codes, now: datetime, restrict=None):
     """Every row of a fact table with a `reason` column: NULL for a good row, else why it is bad.
 
     `restrict(columns) -> condition` limits the work to the id groups with a row meeting it (incremental
     refresh); a row's reason is the same as in a full pass because whole id groups are kept.
+
+    The duplicate rule ranks the rows of an id with a window, which sorts every row it ranks. Over a whole table
+    on PostgreSQL and SQLite only the ids that occur more than once are ranked: one GROUP BY over the ids finds
+    them (materialised, so that the other rows are told apart by a hash anti-join), and the other rows cannot be
+    duplicates. A restricted scope is small and is ranked whole, as is every row on MariaDB.
     """
     spec = FACTS[table]
     base = _restricted(sources.canonical(table), spec, restrict).subquery("rows_in_scope")
@@ -85,14 +94,32 @@ def classified(sources, table: str, codes, now: datetime, restrict=None):
     faults = select(*c, first_fault.label("fault")).subquery("rows_with_faults")
     f = faults.c
     names = [col.key for col in c]
+    dialect = sources.engine(sources.source_of(table)).dialect.name
+    if restrict is not None or dialect not in RANK_REPEATED_ONLY:
+        return _ranked(f, spec, names, true()).subquery(f"{table}_classified")
+    keys = spec["id"]
+    repeated = (select(*(c[k] for k in keys)).where(*(c[k].is_not(None) for k in keys))
+                .group_by(*(c[k] for k in keys)).having(func.count() > 1)
+                .cte(f"{table}_repeated_ids").prefix_with("MATERIALIZED", dialect="postgresql"))
+    known = and_(*(f[k].is_not(None) for k in keys))
+    twice = exists().where(*(repeated.c[k] == f[k] for k in keys))
+    once = select(*(f[k] for k in names), f.fault.label("reason")).where(known, ~twice)
+    # the rows of a repeated id, and apart (an OR would defeat the semi-join) the rows without a whole id
+    again, unknown = _ranked(f, spec, names, twice), _ranked(f, spec, names, ~known)
+    return union_all(once, again, unknown).subquery(f"{table}_classified")
+
+
+def _ranked(f, spec: dict, names: list[str], where):
+    """Rows of `f` (canonical columns and `fault`) meeting `where`, with their reason: the fault, else
+    duplicate_id for every copy of an id but the earliest fault-free one."""
     rank = func.row_number().over(
         partition_by=[*(f[k] for k in spec["id"]), f.fault.is_(None)],
         order_by=[f[spec["time"]], *(f[k] for k in names if k not in spec["id"])],
     )
-    ranked = select(*(f[k] for k in names), f.fault, rank.label("copy_no")).subquery("rows_ranked")
+    ranked = select(*(f[k] for k in names), f.fault, rank.label("copy_no")).where(where).subquery("rows_ranked")
     r = ranked.c
     reason = case((r.fault.is_not(None), r.fault), (r.copy_no > 1, literal("duplicate_id")), else_=None)
-    return select(*(r[k] for k in names), reason.label("reason")).subquery(f"{table}_classified")
+    return select(*(r[k] for k in names), reason.label("reason"))
 
 
 def clean(sources, table: str, codes, now: datetime, restrict=None):

@@ -128,3 +128,35 @@ def test_report_names_every_reason(sources, city):
     text = format_report(sources, city, NOW, limit=3)
     assert "services.service_request: 9 rows, 6 bad" in text
     assert all(reason in text for reasons in REASONS.values() for reason in reasons)
+
+
+def test_ranking_only_repeated_ids_classifies_every_row_as_ranking_all_of_them(db_url, city):
+    """A whole table is classified by ranking only its repeated ids (PostgreSQL, SQLite) and a restricted scope by
+    ranking every row in it: both give every row the same reason, for ids copied up to four times, with and
+    without a fault in a copy, and copies that differ only in later columns."""
+    from sqlalchemy import true
+
+    from data_sources.quality import classified
+
+    src = SqlSources({"services": db_url, "reviews": db_url, "indicators": db_url})
+    src.create_schema()
+    rows = [request("a"), request("a", submitted_at=T - H), request("a", channel="fax"), request("a", item_code="I002"),
+            request("b", district_code="110101"), request("b"), request("b"),
+            request("c", completed_at=T - H), request("c"), request("d"), request("e", status="withdrawn"),
+            request("e", status="withdrawn", deadline_at=T)]
+    with src.engine("services").begin() as conn:
+        conn.execute(insert(src.table("services", "service_request")), rows)
+
+    def reasons(restrict) -> list[tuple]:
+        c = classified(src, "service_request", city.codes, NOW, restrict)
+        with src.engine("services").connect() as conn:
+            found = conn.execute(select(c.c.request_id, c.c.submitted_at, c.c.channel, c.c.item_code,
+                                        c.c.district_code, c.c.completed_at, c.c.deadline_at, c.c.reason)).all()
+        return sorted(found, key=repr)
+
+    whole, ranked_all = reasons(None), reasons(lambda c: true())
+    assert whole == ranked_all
+    assert sorted(r[-1] or "" for r in whole) == sorted(
+        ["", "duplicate_id", "unknown_code", "duplicate_id",  # a: the earliest fault-free copy stays
+         "unknown_unit", "", "duplicate_id", "completed_before_submitted", "", "", "", "duplicate_id"])
+    src.dispose()
