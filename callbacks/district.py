@@ -29,6 +29,7 @@ from dashboard.routes import parse_route, query_string
 from layouts import ids
 
 SERIES = answers.SERIES
+HOURS = ("median_hours", "p90_hours")  # trend figures drawn from the monthly processing-time histograms
 PANEL_OUTPUTS = [
     *[Output(ids.district_trend(m), "figure") for m in ids.DISTRICT_TREND_METRICS],
     Output(ids.DISTRICT_STANDING, "children"),
@@ -115,26 +116,41 @@ def standing_table(rows, lang: str) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(body)], className="summary-table standing-table")
 
 
-def render(view, p: answers.DistrictParams, lang: str) -> tuple:
-    """Every output of update_district, drawn from the page's answers only, as plain JSON values."""
-    series = {s: t(f"district.series.{s}", lang) for s in SERIES}
-    trends = answers.trends(view, p).rows
+def trend_figure(rows, metric: str, lang: str) -> dict:
+    """One metric's lines (the unit, the city, the group median) from long rows."""
+    spec = CATALOGUE[metric]
+    unit_text = spec.unit_en if lang == "en" else spec.unit_zh
+    labels = {s: t(f"district.series.{s}", lang) for s in SERIES}
+    if metric == "requests":
+        labels["city"] = t("district.series.city_mean", lang)
+    return comparison_lines(rows, metric, labels, spec.fmt, f"{t(f'metric.{metric}', lang)} ({unit_text})")
+
+
+def render_monthly(view, p: answers.DistrictParams, lang: str) -> dict:
+    """The outputs drawn from the answers of the monthly tables, which depend on `p.monthly` only."""
     processing = answers.processing(view, p).rows
-    figures = []
-    for metric in ids.DISTRICT_TREND_METRICS:
-        rows = processing if metric in ("median_hours", "p90_hours") else trends
-        spec = CATALOGUE[metric]
-        unit_text = spec.unit_en if lang == "en" else spec.unit_zh
-        labels = series | ({"city": t("district.series.city_mean", lang)} if metric == "requests" else {})
-        figures.append(comparison_lines(rows, metric, labels, spec.fmt, f"{t(f'metric.{metric}', lang)} ({unit_text})"))
+    out = {metric: trend_figure(processing, metric, lang) for metric in HOURS}
+    pareto_labels = {"count": t("district.count", lang), "cumulative": t("district.cumulative", lang)}
+    for kind in ("bad", "late"):
+        rows = answers.pareto(view, p, kind).rows
+        out[f"pareto_{kind}"] = pareto_figure(rows.assign(name=rows[f"name_{lang}"]), pareto_labels)
+    out["departments"] = records(answers.departments(view, p).rows)
+    out["items"] = records(answers.items(view, p).rows)
+    out["rectification_departments"] = records(answers.rectification_by_department(view, p).rows)
+    return out
+
+
+def render(view, p: answers.DistrictParams, lang: str) -> tuple:
+    """Every output of update_district, drawn from the page's answers only, as plain JSON values. What the monthly
+    tables' answers draw is kept per unit, months, department and language: a new range within the same months
+    draws only the panels of the day tables."""
+    series = {s: t(f"district.series.{s}", lang) for s in SERIES}
+    monthly = view.memo(("district_monthly_outputs", *p.monthly, lang), lambda v: render_monthly(v, p, lang))
+    trends = answers.trends(view, p).rows
+    figures = [monthly[m] if m in HOURS else trend_figure(trends, m, lang) for m in ids.DISTRICT_TREND_METRICS]
     composite = answers.composite_profile(view, p)
     dims = {d: t(f"dimension.{d}", lang) for d in DIMENSIONS} | {"composite": t("overview.score", lang)}
     fig_composite = dimension_bars(composite.rows, dims, series, composite.provenance.period or "")
-    pareto_labels = {"count": t("district.count", lang), "cumulative": t("district.cumulative", lang)}
-    paretos = []
-    for kind in ("bad", "late"):
-        rows = answers.pareto(view, p, kind).rows
-        paretos.append(pareto_figure(rows.assign(name=rows[f"name_{lang}"]), pareto_labels))
     channels = {c: t(f"channel.{c}", lang) for c in CHANNELS}
     fig_mix = channel_mix_figure(answers.channel_mix(view, p).rows, channels, t("district.share", lang))
     fig_score = channel_score_figure(answers.channel_satisfaction(view, p).rows, channels,
@@ -151,15 +167,16 @@ def render(view, p: answers.DistrictParams, lang: str) -> tuple:
         *figures,
         plain(standing_table(answers.standing(view, p).rows, lang)),
         fig_composite,
-        records(answers.departments(view, p).rows),
-        records(answers.items(view, p).rows),
-        *paretos,
+        monthly["departments"],
+        monthly["items"],
+        monthly["pareto_bad"],
+        monthly["pareto_late"],
         fig_mix,
         fig_score,
         records(open_bad.rows),
         open_note,
         fig_rect,
-        records(answers.rectification_by_department(view, p).rows),
+        monthly["rectification_departments"],
     )
 
 

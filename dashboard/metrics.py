@@ -487,6 +487,29 @@ def hist_quantile(counts: np.ndarray, q: float) -> float:
     return float(lo + (hi - lo) * (target - before) / counts[i])
 
 
+def hist_quantiles(counts: np.ndarray, q: float) -> np.ndarray:
+    """hist_quantile of each row of a 2-D array of histograms over HOUR_EDGES, with the same arithmetic."""
+    counts = np.asarray(counts, dtype="float64").reshape(-1, len(HOUR_EDGES))
+    out = np.full(len(counts), np.nan)
+    total = counts.sum(axis=1)
+    rows = np.flatnonzero(total > 0)
+    if not len(rows):
+        return out
+    counts = counts[rows]
+    target = q * total[rows]
+    cum = np.cumsum(counts, axis=1)
+    i = (cum < target[:, None]).sum(axis=1)
+    edges = np.asarray(HOUR_EDGES, dtype="float64")
+    last = i == len(HOUR_EDGES) - 1
+    inner = np.flatnonzero(~last)
+    j = i[inner]
+    before = np.where(j > 0, cum[inner, np.maximum(j - 1, 0)], 0.0)
+    lo, hi = edges[j], edges[j + 1]
+    out[rows[inner]] = lo + (hi - lo) * (target[inner] - before) / counts[inner, j]
+    out[rows[last]] = edges[-1]
+    return out
+
+
 def _sum_by(frame: pd.DataFrame, key: str, granularity: str, columns: list[str]) -> pd.DataFrame:
     """Sum columns by unit and period."""
     keyed = frame.assign(period=period_of(frame[key], granularity))
@@ -690,6 +713,11 @@ def periods(table: pd.DataFrame) -> list[str]:
 
 def latest_complete_period(table: pd.DataFrame, as_of: date) -> str | None:
     """The newest period that ended before as_of (a month, quarter or year still running is not complete)."""
+    return latest_complete(periods(table), as_of)
+
+
+def latest_complete(keys: list[str], as_of: date) -> str | None:
+    """The newest of some period keys, oldest first, that ended before as_of (latest_complete_period's rule)."""
     current, running_quarter = as_of.isoformat(), quarter_of(as_of)
-    done = [p for p in periods(table) if not current.startswith(p) and p != running_quarter]
+    done = [p for p in keys if not current.startswith(p) and p != running_quarter]
     return done[-1] if done else None

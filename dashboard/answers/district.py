@@ -7,6 +7,11 @@ filters it applied (`filters`) and those it could not (`notes["not_applied"]`):
 - the channel cuts the day tables and the open bad reviews (the item tables have no channel);
 - the department cuts the item tables, the processing-time histogram per item and the open bad reviews.
 Rules in docs/metrics.md ("District page").
+
+What does not depend on the request is built once per snapshot version (and scope): the day tables as sums of
+the days before each day per unit and channel, so a range's sums are the difference of two; the monthly tables
+sorted by month with their keys as positions, so a range of months is a slice summed by key. A request then only
+cuts and combines small arrays, and each answer is kept under the filters its rows depend on.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dashboard.aggregation import CHANNELS, HOUR_EDGES, ONLINE
 from dashboard.answers import Answer, provenance
 from dashboard.composite import composite
 from dashboard.errors import BadInput
-from dashboard.metrics import CITY, DIMENSIONS, count_ratios, hist_quantile, latest_complete_period, periods
+from dashboard.metrics import CITY, COUNT_RATIOS, DIMENSIONS, hist_quantiles, latest_complete, periods
 from dashboard.view import View
 from dashboard.wall import overdue_at, provisional_at
 
@@ -52,6 +57,12 @@ class DistrictParams:
     def months(self) -> tuple[str, str]:
         """First and last month the range touches ('YYYY-MM')."""
         return self.start.isoformat()[:7], self.end.isoformat()[:7]
+
+    @property
+    def monthly(self) -> tuple[str, str, str, str]:
+        """What an answer from the monthly tables depends on: the unit, the months the range touches, the
+        department."""
+        return (self.code, *self.months, self.department)
 
     def query(self) -> dict[str, str]:
         """The URL query parameters that reproduce these filters."""
@@ -134,69 +145,309 @@ def _prov(view: View, panel: str, p: DistrictParams, applied: tuple[str, ...], *
     return provenance(view, panel, period=f"{p.start}..{p.end}", filters=filters, notes=notes, **kwargs)
 
 
-def _days(frame: pd.DataFrame, p: DistrictParams, channel: bool = True) -> pd.DataFrame:
-    """Rows of a day table within the range (and the channel)."""
-    keep = (frame["day"] >= p.start.isoformat()) & (frame["day"] <= p.end.isoformat())
-    if channel and p.channel != ALL:
-        keep &= frame["channel"] == p.channel
-    return frame[keep]
+# --- what does not depend on the request: built once per snapshot version ---------------------------------------
+
+REQ_SUMS = ("rows", "submitted", "online", "completed", "on_time")
+REV_SUMS = ("rows", "reviews", "score_sum", "good", "bad", "rect_on_time")
+ITEM_REQ_SUMS = ("rows", "submitted", "completed", "on_time")
+BUCKETS = len(HOUR_EDGES)
 
 
-def _months(frame: pd.DataFrame, p: DistrictParams, department: bool = True) -> pd.DataFrame:
-    """Rows of a monthly table in the months the range touches (and the department)."""
-    first, last = p.months
-    keep = (frame["month"] >= first) & (frame["month"] <= last)
-    if department and p.department != ALL and "department_code" in frame:
-        keep &= frame["department_code"] == p.department
-    return frame[keep]
+@dataclass(frozen=True)
+class _Units:
+    """Unit codes: the city's in the units frame's order, then codes only the aggregates name."""
+
+    codes: tuple[str, ...]
+    known: int
+    index: dict[str, int]
+    groups: np.ndarray  # of the city's units
+
+    def peers(self, code: str) -> np.ndarray:
+        """Positions of the city's units in the group of `code`."""
+        return np.flatnonzero(self.groups == self.groups[self.index[code]])
 
 
-def _groups(view: View) -> pd.Series:
-    return view.frames["units"].set_index("code")["group"]
+def _units(view: View) -> _Units:
+    def build(v: View) -> _Units:
+        units = v.frames["units"]
+        known = units["code"].tolist()
+        named = set().union(*(v.frames[name]["unit"].dropna().unique().tolist() for name in (
+            "req_day", "rev_day", "req_item_month", "rev_item_month", "proc_hist", "proc_item_month", "open_bad")))
+        codes = (*known, *sorted(named - set(known)))
+        return _Units(codes, len(known), {c: i for i, c in enumerate(codes)}, units["group"].to_numpy(dtype=object))
+
+    return view.memo(("district_units",), build)
 
 
-def _series(per_unit: pd.DataFrame, city: pd.DataFrame, view: View, code: str) -> pd.DataFrame:
-    """Long rows (period, metric, series, value) of one unit, the city and the median of the unit's group, from
-    per-unit values (index unit, period) and city values (index period); columns are metrics."""
-    groups = _groups(view)
-    peers = [u for u in groups.index[groups == groups[code]]]
-    unit = per_unit.xs(code, level="unit") if code in per_unit.index.get_level_values("unit") else None
-    group = per_unit[per_unit.index.get_level_values("unit").isin(peers)].groupby(level="period").median()
-    parts = []
-    for name, frame in (("unit", unit), ("city", city), ("group_median", group)):
-        if frame is None or frame.empty:
-            continue
-        long = frame.reset_index().melt(id_vars="period", var_name="metric", value_name="value")
-        parts.append(long.assign(series=name))
+def _values(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """Columns of a frame as float64 (rows, columns); 'rows' is 1 per row."""
+    return np.column_stack([np.ones(len(frame)) if c == "rows" else frame[c].to_numpy(dtype="float64")
+                            for c in columns]).reshape(len(frame), len(columns))
+
+
+def _sum_by(keys: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Column sums of `values` (rows, columns) per key 0..n-1."""
+    return np.column_stack([np.bincount(keys, weights=values[:, j], minlength=n)
+                            for j in range(values.shape[1])]).reshape(n, values.shape[1])
+
+
+@dataclass(frozen=True)
+class _DayTable:
+    """req_day and rev_day per unit, channel and calendar day from `first`, as sums of the days before each day
+    (so a range's sums are a difference of two; float64, exact for counts), and each day's period by granularity."""
+
+    first: date
+    channels: tuple[str, ...]
+    req: np.ndarray  # (unit, channel, day + 1, REQ_SUMS); "rows" counts the table's rows
+    rev: np.ndarray  # (unit, channel, day + 1, REV_SUMS)
+    period: dict[str, np.ndarray]  # granularity -> each day's period key
+    begins: dict[str, np.ndarray]  # granularity -> whether a day begins a period
+
+    def span(self, start: date, end: date) -> tuple[int, int]:
+        """The days [a, b) of a date range that the table has."""
+        days = self.req.shape[2] - 1
+        a = min(max((start - self.first).days, 0), days)
+        return a, min(max((end - self.first).days + 1, a), days)
+
+    def bounds(self, span: tuple[int, int], granularity: str) -> np.ndarray:
+        """Where each period of the days [a, b) begins, then b (only a when there are no days)."""
+        a, b = span
+        if b <= a:
+            return np.array([a])
+        return np.concatenate(([a], a + 1 + np.flatnonzero(self.begins[granularity][a + 1:b]), [b]))
+
+    def sums(self, table: np.ndarray, bounds: np.ndarray, channel: str) -> np.ndarray:
+        """Sums (unit, period, columns) between consecutive bounds, of one channel or all."""
+        if channel == ALL:
+            return np.diff(table[:, :, bounds].sum(axis=1), axis=1)
+        return np.diff(table[:, self.channels.index(channel), bounds], axis=1)
+
+
+def _day_table(view: View) -> _DayTable:
+    return view.memo(("district_day_table",), _build_day_table)
+
+
+def _build_day_table(v: View) -> _DayTable:
+    units = _units(v)
+    req, rev = (v.frames[name].dropna(subset=["unit", "day", "channel"]) for name in ("req_day", "rev_day"))
+    channels = tuple(sorted({*CHANNELS, *req["channel"].unique().tolist(), *rev["channel"].unique().tolist()}))
+    day = {name: np.asarray(f["day"].to_numpy(dtype=object), dtype="datetime64[D]").astype("int64")
+           for name, f in (("req", req), ("rev", rev))}
+    every = np.concatenate(list(day.values()))
+    first = int(every.min()) if len(every) else 0
+    days = int(every.max()) - first + 1 if len(every) else 0
+    req = req.assign(online=req["submitted"].where(req["channel"].isin(ONLINE), 0))
+
+    def prefix(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> np.ndarray:
+        cells = len(units.codes) * len(channels) * days
+        unit = pd.Index(units.codes).get_indexer(frame["unit"])
+        channel = pd.Index(channels).get_indexer(frame["channel"])
+        cell = (unit * len(channels) + channel) * days + (day[name] - first)
+        sums = _sum_by(cell, _values(frame, columns), cells)
+        sums = sums.reshape(len(units.codes), len(channels), days, len(columns))
+        out = np.zeros((len(units.codes), len(channels), days + 1, len(columns)))
+        np.cumsum(sums, axis=2, out=out[:, :, 1:])
+        return out
+
+    calendar = pd.Series(np.datetime_as_string(np.arange(first, first + days).astype("datetime64[D]")), dtype="str")
+    period = {g: bucket(calendar, g).to_numpy(dtype=object) for g in GRANULARITIES}
+    begins = {g: np.concatenate(([True], key[1:] != key[:-1])) for g, key in period.items()}
+    return _DayTable(date(1970, 1, 1) + timedelta(days=first), channels, prefix(req, "req", REQ_SUMS),
+                     prefix(rev, "rev", REV_SUMS), period, begins)
+
+
+@dataclass(frozen=True)
+class _MonthRows:
+    """A monthly table's rows sorted by month: where each month's rows begin (then the end), and per row its
+    month, unit, department and (department, item) pair as positions, its bucket and the summed columns."""
+
+    begin: np.ndarray
+    month: np.ndarray
+    unit: np.ndarray
+    department: np.ndarray
+    pair: np.ndarray
+    bucket: np.ndarray
+    values: np.ndarray
+
+    def take(self, span: tuple[int, int], unit: int | None = None, department: int | None = None):
+        """The rows of the months [a, b), of one unit and one department when given."""
+        lo, hi = self.begin[span[0]], self.begin[span[1]]
+        if unit is None and department is None:
+            return slice(lo, hi)
+        keep = np.ones(hi - lo, dtype=bool)
+        if unit is not None:
+            keep &= self.unit[lo:hi] == unit
+        if department is not None:
+            keep &= self.department[lo:hi] == department
+        return lo + np.flatnonzero(keep)
+
+
+@dataclass(frozen=True)
+class _MonthTable:
+    """The monthly tables (req_item_month, rev_item_month, proc_item_month, proc_hist) as _MonthRows over one axis
+    of months, departments, (department, item) pairs and items, each sorted."""
+
+    months: np.ndarray
+    month_ends: np.ndarray  # the last day of each month
+    departments: np.ndarray
+    pair_departments: np.ndarray
+    pair_items: np.ndarray
+    items: np.ndarray
+    pair_item: np.ndarray  # each pair's position in items
+    req: _MonthRows  # ITEM_REQ_SUMS
+    rev: _MonthRows  # REV_SUMS
+    proc: _MonthRows  # completed, per bucket
+    hist: _MonthRows  # proc_hist: completed, per bucket (no department or pair)
+
+    def span(self, p: DistrictParams) -> tuple[int, int]:
+        """The months [a, b) the range touches."""
+        first, last = p.months
+        return int(np.searchsorted(self.months, first, "left")), int(np.searchsorted(self.months, last, "right"))
+
+    def department(self, p: DistrictParams) -> int | None:
+        """The position of the filter's department (-1: none of the rows'), None for every department."""
+        if p.department == ALL:
+            return None
+        found = np.flatnonzero(self.departments == p.department)
+        return int(found[0]) if len(found) else -1
+
+
+def _month_table(view: View) -> _MonthTable:
+    return view.memo(("district_month_table",), _build_month_table)
+
+
+def _build_month_table(v: View) -> _MonthTable:
+    units = pd.Index(_units(v).codes)
+    item_keys = ["unit", "department_code", "item_code", "month"]
+    req, rev, proc = (v.frames[name].dropna(subset=item_keys)
+                      for name in ("req_item_month", "rev_item_month", "proc_item_month"))
+    hist = v.frames["proc_hist"].dropna(subset=["unit", "month", "bucket"])
+    months = pd.Index(sorted(set().union(*(f["month"].unique().tolist() for f in (req, rev, proc, hist)))),
+                      dtype=object)
+    pairs = pd.MultiIndex.from_frame(pd.concat([f[["department_code", "item_code"]] for f in (req, rev, proc)]))
+    pairs = pairs.unique().sort_values()
+    pair_departments = pairs.get_level_values(0).to_numpy(dtype=object)
+    pair_items = pairs.get_level_values(1).to_numpy(dtype=object)
+    departments = np.array(sorted(set(pair_departments)), dtype=object)
+    items = np.array(sorted(set(pair_items)), dtype=object)
+
+    def rows(frame: pd.DataFrame, columns: tuple[str, ...], per_item: bool = True) -> _MonthRows:
+        month = months.get_indexer(frame["month"])
+        order = np.argsort(month, kind="stable")
+        none = np.full(len(frame), -1)
+        department = pd.Index(departments).get_indexer(frame["department_code"]) if per_item else none
+        pair = (pairs.get_indexer(pd.MultiIndex.from_frame(frame[["department_code", "item_code"]])) if per_item
+                else none)
+        bucket = frame["bucket"].to_numpy(dtype="int64") if "bucket" in frame else none
+        return _MonthRows(np.searchsorted(month[order], np.arange(len(months) + 1)), month[order],
+                          units.get_indexer(frame["unit"])[order], department[order], pair[order], bucket[order],
+                          _values(frame, columns)[order])
+
+    ends = (np.array(months.tolist(), dtype="datetime64[M]") + 1).astype("datetime64[D]") - 1
+    return _MonthTable(np.array(months.tolist(), dtype=object), ends, departments, pair_departments, pair_items,
+                       items, pd.Index(items).get_indexer(pair_items), rows(req, ITEM_REQ_SUMS),
+                       rows(rev, REV_SUMS), rows(proc, ("completed",)), rows(hist, ("completed",), per_item=False))
+
+
+def _names(view: View, level: str) -> tuple[dict, dict]:
+    """name_zh and name_en per code of departments (level department_code) or items (item_code)."""
+
+    def build(v: View):
+        frame = v.frames["departments" if level == "department_code" else "items"]
+        return dict(zip(frame["code"], frame["name_zh"])), dict(zip(frame["code"], frame["name_en"]))
+
+    return view.memo(("district_names", level), build)
+
+
+def _named(codes: np.ndarray, names: dict) -> np.ndarray:
+    """Each code's name, the code itself where it has none."""
+    return np.array([n if isinstance(n := names.get(c), str) else c for c in codes], dtype=object)
+
+
+@dataclass(frozen=True)
+class _OpenBad:
+    """The open bad reviews' unit, department, channel, and created day and month ('' when unknown)."""
+
+    unit: np.ndarray
+    department: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    month: np.ndarray
+
+
+def _open_bad_days(view: View) -> _OpenBad:
+    def build(v: View) -> _OpenBad:
+        frame = v.frames["open_bad"]
+        day = pd.to_datetime(frame["created_at"]).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+        return _OpenBad(*(frame[c].to_numpy(dtype=object) for c in ("unit", "department_code", "channel")),
+                        day, np.array([d[:7] for d in day], dtype=object))
+
+    return view.memo(("district_open_bad_days",), build)
+
+
+# --- small pure pieces of a request -------------------------------------------------------------------------------
+
+
+def _div(num, den) -> np.ndarray:
+    """num / den as float64, NaN where the denominator is not positive (metrics.count_ratios' rule)."""
+    return np.divide(num, den, out=np.full(np.shape(den), np.nan), where=np.asarray(den) > 0)
+
+
+def _ratios(sums: dict[str, np.ndarray], metrics: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """COUNT_RATIOS of summed counts."""
+    return {m: _div(*(sums[c] for c in COUNT_RATIOS[m])) for m in metrics}
+
+
+def _named_sums(sums: np.ndarray, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The columns (last axis) of sums by name."""
+    return {n: sums[..., j] for j, n in enumerate(names)}
+
+
+def _median(values: np.ndarray) -> np.ndarray:
+    """The median over the first axis, skipping NaN (NaN where there is none), as pandas takes it."""
+    ordered = np.sort(values, axis=0).reshape(len(values), -1)  # NaN last
+    n = (~np.isnan(ordered)).sum(axis=0)
+    columns = np.arange(ordered.shape[1])
+    middle = ordered[np.maximum(n - 1, 0) // 2, columns] + ordered[n // 2, columns]
+    return np.where(n > 0, middle / 2, np.nan).reshape(values.shape[1:])
+
+
+def _descending(values: np.ndarray) -> np.ndarray:
+    """The order DataFrame.sort_values(ascending=False) gives a column without NaN (its quicksort's ties too)."""
+    positions = np.arange(len(values))[::-1]
+    return positions[values[::-1].argsort(kind="quicksort")][::-1]
+
+
+def _strings(values):
+    """A column of text, as pandas infers it."""
+    return pd.array(values, dtype="str")
+
+
+def _long_rows(metrics: tuple[str, ...], series: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """Long rows (period, metric, series, value) by metric, series and period, from each series' periods (oldest
+    first) and values (period x metric); a series without periods has no rows."""
+    parts = [(name, keys, values) for name, (keys, values) in sorted(series.items()) if len(keys)]
     if not parts:
         return pd.DataFrame(columns=["period", "metric", "series", "value"])
-    rows = pd.concat(parts, ignore_index=True)[["period", "metric", "series", "value"]]
-    return rows.astype({"value": "float64"}).sort_values(["metric", "series", "period"], ignore_index=True)
-
-
-def _count_metrics(counts: pd.DataFrame) -> pd.DataFrame:
-    """requests and the count ratios of summed counts."""
-    ratios = count_ratios(counts)
-    return pd.DataFrame({"requests": counts["submitted"], **{m: ratios[m] for m in TREND_METRICS[1:]}})
-
-
-def _day_counts(view: View, p: DistrictParams, keys: list[str]) -> pd.DataFrame:
-    """Request and review counts of the range summed by `keys` (of unit, period, channel)."""
-    req = _days(view.frames["req_day"], p).assign(period=lambda f: bucket(f["day"], p.granularity))
-    rev = _days(view.frames["rev_day"], p).assign(period=lambda f: bucket(f["day"], p.granularity))
-    req = req.assign(online=req["submitted"].where(req["channel"].isin(ONLINE), 0))
-    cols_req = ["submitted", "online", "completed", "on_time"]
-    cols_rev = ["reviews", "score_sum", "good", "bad"]
-    out = pd.concat([req.groupby(keys)[cols_req].sum(), rev.groupby(keys)[cols_rev].sum()], axis=1)
-    if "unit" in keys:  # a unit with no rows in a period counts 0 there (its volume is 0, its ratios undefined)
-        units = view.frames["units"]["code"]
-        full = (pd.MultiIndex.from_product([units, out.index.get_level_values("period").unique()], names=keys)
-                if len(keys) == 2 else pd.Index(units, name="unit"))
-        out = out.reindex(full)
-    return out.fillna(0)
+    period, metric, names, value = [], [], [], []
+    for j, m in sorted(enumerate(metrics), key=lambda x: x[1]):
+        for name, keys, values in parts:
+            period.append(keys)
+            metric.append([m] * len(keys))
+            names.append([name] * len(keys))
+            value.append(values[:, j])
+    return pd.DataFrame({"period": _strings(np.concatenate(period)), "metric": _strings(np.concatenate(metric)),
+                         "series": _strings(np.concatenate(names)),
+                         "value": np.concatenate(value).astype("float64")})
 
 
 # --- where the unit stands -------------------------------------------------------------------------------------
+
+
+def _trend_values(req: dict[str, np.ndarray], rev: dict[str, np.ndarray]) -> np.ndarray:
+    """TREND_METRICS (last axis) of summed day-table counts."""
+    ratios = _ratios(req | rev, TREND_METRICS[1:])
+    return np.stack([req["submitted"], *ratios.values()], axis=-1)
 
 
 def trends(view: View, p: DistrictParams) -> Answer:
@@ -205,47 +456,69 @@ def trends(view: View, p: DistrictParams) -> Answer:
     unit's size, the city series is the city's mean per unit."""
 
     def build(v: View):
-        counts = _day_counts(v, p, ["unit", "period"])
-        per_unit = _count_metrics(counts)
-        city = _count_metrics(counts.groupby(level="period").sum())
-        city["requests"] = city["requests"] / len(v.frames["units"])  # a volume: the city's mean per unit
-        return _series(per_unit, city, v, p.code)
+        t, units = _day_table(v), _units(v)
+        bounds = t.bounds(t.span(p.start, p.end), p.granularity)
+        req = t.sums(t.req, bounds, p.channel)
+        rev = t.sums(t.rev, bounds, p.channel)
+        shown = (req[..., 0] + rev[..., 0]).sum(axis=0) > 0  # periods with rows (of any unit)
+        keys = t.period[p.granularity][bounds[:-1]][shown]
+        req = _named_sums(req[: units.known, shown], REQ_SUMS)
+        rev = _named_sums(rev[: units.known, shown], REV_SUMS)
+        per_unit = _trend_values(req, rev)  # a unit with no rows in a period: 0 requests, no rates
+        city = _trend_values({k: s.sum(axis=0) for k, s in req.items()}, {k: s.sum(axis=0) for k, s in rev.items()})
+        city[:, 0] /= units.known  # a volume: the city's mean per unit
+        group = _median(per_unit[units.peers(p.code)])
+        return _long_rows(TREND_METRICS, {"unit": (keys, per_unit[units.index[p.code]]), "city": (keys, city),
+                                          "group_median": (keys, group)})
 
-    rows = view.memo(("district_trends", p), build)
+    rows = view.memo(("district_trends", p.code, p.start, p.end, p.granularity, p.channel), build)
     return Answer(rows, _prov(view, "district_trends", p, ("channel",), metrics=TREND_METRICS))
 
 
-def _quantile_frame(hist: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Median and p90 hours per key from a histogram frame (keys..., bucket, completed)."""
-    if hist.empty:
-        return pd.DataFrame(columns=["median_hours", "p90_hours"], index=pd.MultiIndex.from_tuples([], names=keys))
-    table = hist.pivot_table(index=keys, columns="bucket", values="completed", aggfunc="sum", fill_value=0)
-    counts = table.reindex(columns=range(len(HOUR_EDGES)), fill_value=0).to_numpy()
-    return pd.DataFrame(
-        {"median_hours": [hist_quantile(r, 0.5) for r in counts], "p90_hours": [hist_quantile(r, 0.9) for r in counts]},
-        index=table.index,
-    )
-
-
-def _processing_hist(view: View, p: DistrictParams) -> pd.DataFrame:
-    """unit, month, bucket, completed: the unit histogram, or the department's item histogram."""
-    if p.department == ALL:
-        return _months(view.frames["proc_hist"], p)
-    return _months(view.frames["proc_item_month"], p)[["unit", "month", "bucket", "completed"]]
+def _hours(view: View, p: DistrictParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The processing-time histograms (unit, month, bucket) of the months the range touches, of the department's
+    items or of every request, the rows behind each (unit, month), and the months."""
+    mt, units = _month_table(view), _units(view)
+    span = mt.span(p)
+    rows = mt.hist if p.department == ALL else mt.proc
+    sel = rows.take(span, department=mt.department(p))
+    n_units, n_months = len(units.codes), span[1] - span[0]
+    cell = rows.unit[sel] * n_months + (rows.month[sel] - span[0])
+    count = np.bincount(cell, minlength=n_units * n_months).reshape(n_units, n_months)
+    bucket, completed = rows.bucket[sel], rows.values[sel, 0]
+    ok = (bucket >= 0) & (bucket < BUCKETS)
+    hist = np.bincount(cell[ok] * BUCKETS + bucket[ok], weights=completed[ok], minlength=count.size * BUCKETS)
+    return hist.reshape(n_units, n_months, BUCKETS), count, mt.months[span[0]:span[1]]
 
 
 def processing(view: View, p: DistrictParams) -> Answer:
     """Median and p90 processing hours per month (the histograms are monthly): unit, city, group median."""
 
     def build(v: View):
-        hist = _processing_hist(v, p).rename(columns={"month": "period"})
-        per_unit = _quantile_frame(hist, ["unit", "period"])
-        city = _quantile_frame(hist, ["period"])
-        return _series(per_unit, city, v, p.code)
+        units = _units(v)
+        hist, count, months = _hours(v, p)
+        per_unit = np.stack([hist_quantiles(hist, q).reshape(count.shape) for q in (0.5, 0.9)], axis=-1)
+        city = np.stack([hist_quantiles(hist.sum(axis=0), q) for q in (0.5, 0.9)], axis=-1)
+        unit, peers = units.index[p.code], units.peers(p.code)
+        in_group = count[peers].sum(axis=0) > 0
+        series = {
+            "unit": (months[count[unit] > 0], per_unit[unit][count[unit] > 0]),
+            "city": (months[count.sum(axis=0) > 0], city[count.sum(axis=0) > 0]),
+            "group_median": (months[in_group], _median(per_unit[peers])[in_group]),
+        }
+        return _long_rows(("median_hours", "p90_hours"), series)
 
-    rows = view.memo(("district_processing", p), build)
+    rows = view.memo(("district_processing", *p.monthly), build)
     return Answer(rows, _prov(view, "district_processing", p, ("department",),
                               metrics=("median_hours", "p90_hours"), notes={"granularity": "month"}))
+
+
+def _rank(values: np.ndarray, at: int, higher: bool) -> float:
+    """The rank of values[at] among the values (1 = best, ties share the lower rank); NaN without a value."""
+    value = values[at]
+    if np.isnan(value):
+        return np.nan
+    return float(1 + ((values > value) if higher else (values < value)).sum())
 
 
 def standing(view: View, p: DistrictParams) -> Answer:
@@ -253,115 +526,123 @@ def standing(view: View, p: DistrictParams) -> Answer:
     among all units and within its group (1 = best)."""
 
     def build(v: View):
-        counts = _day_counts(v, p, ["unit"])
-        values = _count_metrics(counts)
-        values["median_hours"] = _quantile_frame(_processing_hist(v, p).drop(columns="month"), ["unit"])[
-            "median_hours"
-        ]
-        city = _count_metrics(counts.sum().to_frame().T).iloc[0]
-        city_hours = _quantile_frame(_processing_hist(v, p).drop(columns="month").assign(k=0), ["k"])
-        city["median_hours"] = city_hours["median_hours"].iloc[0] if len(city_hours) else np.nan
-        groups = _groups(v).reindex(values.index)
-        rows = []
-        for metric, higher in RANKED.items():
-            col = values[metric].astype("float64")
-            rank = col.rank(ascending=not higher, method="min")
-            peers = groups == groups.get(p.code)
-            group_rank = col[peers].rank(ascending=not higher, method="min")
-            rows.append({
-                "metric": metric,
-                "unit": col.get(p.code, np.nan),
-                "city": float(city[metric]),
-                "group_median": float(col[peers].median()),
-                "rank": rank.get(p.code, np.nan),
-                "units": int(col.notna().sum()),
-                "group_rank": group_rank.get(p.code, np.nan),
-                "group_units": int(col[peers].notna().sum()),
-            })
-        return pd.DataFrame(rows)
+        t, units = _day_table(v), _units(v)
+        bounds = np.array(t.span(p.start, p.end))
+        req = _named_sums(t.sums(t.req, bounds, p.channel)[: units.known, 0], REQ_SUMS)
+        rev = _named_sums(t.sums(t.rev, bounds, p.channel)[: units.known, 0], REV_SUMS)
+        city = {k: s.sum(axis=0) for k, s in req.items()} | {k: s.sum(axis=0) for k, s in rev.items()}
+        hist = _hours(v, p)[0]
+        counted = tuple(m for m in RANKED if m in COUNT_RATIOS)
+        values = _ratios(req | rev, counted) | {"median_hours": hist_quantiles(hist.sum(axis=1), 0.5)[: units.known]}
+        city = _ratios(city, counted) | {"median_hours": hist_quantiles(hist.sum(axis=(0, 1)), 0.5)[0]}
+        values = np.column_stack([values[m] for m in RANKED])  # unit x RANKED
+        unit, peers = units.index[p.code], units.peers(p.code)
+        at = int(np.flatnonzero(peers == unit)[0])
+        group = values[peers]
+        return pd.DataFrame({
+            "metric": _strings(list(RANKED)),
+            "unit": values[unit],
+            "city": np.array([city[m] for m in RANKED], dtype="float64"),
+            "group_median": _median(group),
+            "rank": [_rank(values[:, j], unit, higher) for j, higher in enumerate(RANKED.values())],
+            "units": (~np.isnan(values)).sum(axis=0),
+            "group_rank": [_rank(group[:, j], at, higher) for j, higher in enumerate(RANKED.values())],
+            "group_units": (~np.isnan(group)).sum(axis=0),
+        })
 
-    rows = view.memo(("district_standing", p), build)
+    rows = view.memo(("district_standing", *p.monthly, p.start, p.end, p.channel), build)
     return Answer(rows, _prov(view, "district_standing", p, ("channel",), metrics=tuple(RANKED)))
+
+
+def _metric_months(view: View) -> tuple[str, ...]:
+    """The months of the metric table, oldest first."""
+    return view.memo(("district_metric_months",), lambda v: tuple(periods(v.metric_table("month"))))
 
 
 def composite_profile(view: View, p: DistrictParams) -> Answer:
     """The unit's composite index by dimension in the latest complete month of the range, against the median
     of its group and the city (0-100, higher is better)."""
+    offered = [m for m in _metric_months(view) if m <= p.months[1]]
+    period = latest_complete(offered, min(p.end + timedelta(days=1), view.as_of.date())) or (
+        offered[-1] if offered else None)
 
     def build(v: View):
-        table = v.metric_table("month")
-        offered = [m for m in periods(table) if m <= p.months[1]]
-        period = latest_complete_period(table.loc[table.index.get_level_values("period").isin(offered)],
-                                        min(p.end + timedelta(days=1), v.as_of.date())) or (
-            offered[-1] if offered else None)
         if period is None:
-            return pd.DataFrame(columns=["dimension", "unit", "group_median", "city"]), None
-        scores = composite(table.xs(period, level="period"), v.weights)
-        groups = _groups(v)
+            return pd.DataFrame(columns=["dimension", "unit", "group_median", "city"])
+        scores = v.memo(("district_composite_scores", period),
+                        lambda w: composite(w.metric_table("month").xs(period, level="period"), w.weights))
+        groups = v.frames["units"].set_index("code")["group"]
         peers = [u for u in groups.index[groups == groups[p.code]] if u in scores.index]
         dims = [*DIMENSIONS, "composite"]
-        rows = pd.DataFrame({
+        return pd.DataFrame({
             "dimension": dims,
             "unit": [float(scores.loc[p.code, d]) if p.code in scores.index else np.nan for d in dims],
             "group_median": [float(scores.loc[peers, d].median()) for d in dims],
             "city": [float(scores.loc[CITY, d]) if CITY in scores.index else np.nan for d in dims],
         })
-        return rows, period
 
-    rows, period = view.memo(("district_composite", p), build)
+    rows = view.memo(("district_composite", p.code, period), build)
     return Answer(rows, provenance(view, "district_composite", period=period, filters={"unit": p.code}))
 
 
 # --- departments and items ----------------------------------------------------------------------------------------
 
 
+def _item_values(view: View, p: DistrictParams, level: str, unit: int | None) -> dict[str, np.ndarray]:
+    """ITEM_COLUMNS per department or (department, item) pair over the months of the range: of one unit, or of
+    the city (None). requests is int64 unless a key has reviews but no request rows (then float64, as pandas
+    gave it), and median_hours an object column of NaN when there is no histogram row at all."""
+    mt = _month_table(view)
+    span, department = mt.span(p), mt.department(p)
+    n = len(mt.departments) if level == "department_code" else len(mt.pair_items)
+
+    def sums(rows: _MonthRows) -> np.ndarray:
+        sel = rows.take(span, unit, department)
+        return _sum_by(rows.department[sel] if level == "department_code" else rows.pair[sel], rows.values[sel], n)
+
+    req, rev = _named_sums(sums(mt.req), ITEM_REQ_SUMS), _named_sums(sums(mt.rev), REV_SUMS)
+    sel = mt.proc.take(span, unit, department)
+    keys = mt.proc.department[sel] if level == "department_code" else mt.proc.pair[sel]
+    bucket, completed = mt.proc.bucket[sel], mt.proc.values[sel, 0]
+    ok = (bucket >= 0) & (bucket < BUCKETS)
+    hist = np.bincount(keys[ok] * BUCKETS + bucket[ok], weights=completed[ok], minlength=n * BUCKETS)
+    median = hist_quantiles(hist, 0.5)
+    whole = not np.any((rev["rows"] > 0) & (req["rows"] == 0))
+    ratios = _ratios(req | rev, ("on_time_rate", "mean_score", "bad_rate"))
+    return {"requests": req["submitted"].astype("int64") if whole else req["submitted"], **ratios,
+            "median_hours": median if len(keys) else median.astype(object)}
+
+
 def _item_table(view: View, p: DistrictParams, level: str) -> pd.DataFrame:
     """Per department or item (`level`: department_code or item_code): the unit's values, the city's for the
-    same key, and the gaps (unit minus city)."""
-    keys = ["department_code"] if level == "department_code" else ["department_code", "item_code"]
-    req = _months(view.frames["req_item_month"], p)
-    rev = _months(view.frames["rev_item_month"], p)
-    hist = _months(view.frames["proc_item_month"], p)
-
-    def values(unit_rows: bool) -> pd.DataFrame:
-        r = req[req["unit"] == p.code] if unit_rows else req
-        v = rev[rev["unit"] == p.code] if unit_rows else rev
-        h = hist[hist["unit"] == p.code] if unit_rows else hist
-        counts = pd.concat(
-            [r.groupby(keys)[["submitted", "completed", "on_time"]].sum(),
-             v.groupby(keys)[["reviews", "score_sum", "good", "bad"]].sum()], axis=1).fillna(0)
-        ratios = count_ratios(counts.assign(online=0))
-        out = pd.DataFrame({"requests": counts["submitted"], "on_time_rate": ratios["on_time_rate"],
-                            "mean_score": ratios["mean_score"], "bad_rate": ratios["bad_rate"]}, index=counts.index)
-        out["median_hours"] = _quantile_frame(h, keys)["median_hours"].reindex(out.index)
-        return out[list(ITEM_COLUMNS)]
-
-    unit, city = values(True), values(False)
-    unit = unit[unit["requests"] > 0]  # the unit's own departments and items
-    rows = unit.join(city.add_prefix("city_"), how="left")
-    for col in ITEM_COLUMNS:
-        rows[f"gap_{col}"] = rows[col] - rows[f"city_{col}"]
-    rows = rows.reset_index()
-    names = view.frames["departments"].set_index("code")
-    if level == "item_code":
-        names = view.frames["items"].set_index("code")
-    rows["name_zh"] = rows[level].map(names["name_zh"]).fillna(rows[level])
-    rows["name_en"] = rows[level].map(names["name_en"]).fillna(rows[level])
-    ordered = [*keys, "name_zh", "name_en", *ITEM_COLUMNS, *[f"city_{c}" for c in ITEM_COLUMNS],
-               *[f"gap_{c}" for c in ITEM_COLUMNS]]
-    return rows[ordered].sort_values("requests", ascending=False, ignore_index=True)
+    same key, and the gaps (unit minus city); the unit's own departments or items, most requests first."""
+    mt = _month_table(view)
+    unit = _item_values(view, p, level, _units(view).index[p.code])
+    city = _item_values(view, p, level, None)
+    keep = np.flatnonzero(unit["requests"] > 0)
+    keep = keep[_descending(unit["requests"][keep])]
+    if level == "department_code":
+        codes = {"department_code": mt.departments[keep]}
+    else:
+        codes = {"department_code": mt.pair_departments[keep], "item_code": mt.pair_items[keep]}
+    zh, en = _names(view, level)
+    columns = {**{k: _strings(c) for k, c in codes.items()},
+               "name_zh": _strings(_named(codes[level], zh)), "name_en": _strings(_named(codes[level], en)),
+               **{c: unit[c][keep] for c in ITEM_COLUMNS}, **{f"city_{c}": city[c][keep] for c in ITEM_COLUMNS},
+               **{f"gap_{c}": unit[c][keep] - city[c][keep] for c in ITEM_COLUMNS}}
+    return pd.DataFrame(columns)
 
 
 def departments(view: View, p: DistrictParams) -> Answer:
     """The unit's departments over the months of the range, each against the city's same department."""
-    rows = view.memo(("district_departments", p), lambda v: _item_table(v, p, "department_code"))
+    rows = view.memo(("district_departments", *p.monthly), lambda v: _item_table(v, p, "department_code"))
     return Answer(rows, _prov(view, "district_departments", p, ("department",), metrics=ITEM_COLUMNS,
                               notes={"months": "..".join(p.months)}))
 
 
 def items(view: View, p: DistrictParams) -> Answer:
     """The unit's service items over the months of the range, each against the city's same item."""
-    rows = view.memo(("district_items", p), lambda v: _item_table(v, p, "item_code"))
+    rows = view.memo(("district_items", *p.monthly), lambda v: _item_table(v, p, "item_code"))
     return Answer(rows, _prov(view, "district_items", p, ("department",), metrics=ITEM_COLUMNS,
                               notes={"months": "..".join(p.months)}))
 
@@ -373,28 +654,31 @@ def pareto(view: View, p: DistrictParams, kind: str) -> Answer:
         raise BadInput("pareto: bad or late")
 
     def build(v: View):
+        mt = _month_table(v)
+        rows = mt.rev if kind == "bad" else mt.req
+        sel = rows.take(mt.span(p), _units(v).index[p.code], mt.department(p))
         if kind == "bad":
-            frame = _months(v.frames["rev_item_month"], p)
-            frame = frame[frame["unit"] == p.code].assign(count=lambda f: f["bad"])
+            count = rows.values[sel, REV_SUMS.index("bad")]
         else:
-            frame = _months(v.frames["req_item_month"], p)
-            frame = frame[frame["unit"] == p.code].assign(count=lambda f: f["completed"] - f["on_time"])
-        counts = frame.groupby("item_code")["count"].sum()
-        counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
+            done = _named_sums(rows.values[sel], ITEM_REQ_SUMS)
+            count = done["completed"] - done["on_time"]
+        counts = np.bincount(mt.pair_item[rows.pair[sel]], weights=count, minlength=len(mt.items)).astype("int64")
+        found = np.flatnonzero(counts > 0)
+        found = found[np.argsort(-counts[found], kind="stable")]  # most first, then by item code
+        counts, codes = counts[found], mt.items[found]
+        zh, en = _names(v, "item_code")
         total = counts.sum()
-        names = v.frames["items"].set_index("code")
-        codes = pd.Series(counts.index, dtype="object")
-        rows = pd.DataFrame({
-            "item_code": codes,
-            "name_zh": codes.map(names["name_zh"]).fillna(codes),
-            "name_en": codes.map(names["name_en"]).fillna(codes),
-            "count": counts.to_numpy().astype("int64"),
+        share = counts / total if total else np.full(len(counts), np.nan)
+        return pd.DataFrame({
+            "item_code": pd.Series(codes, dtype="object"),
+            "name_zh": _strings(_named(codes, zh)),
+            "name_en": _strings(_named(codes, en)),
+            "count": counts,
+            "share": share,
+            "cumulative_share": np.cumsum(share),
         })
-        rows["share"] = rows["count"] / total if total else np.nan
-        rows["cumulative_share"] = rows["share"].cumsum()
-        return rows.reset_index(drop=True)
 
-    rows = view.memo(("district_pareto", kind, p), build)
+    rows = view.memo(("district_pareto", kind, *p.monthly), build)
     return Answer(rows, _prov(view, f"district_pareto_{kind}", p, ("department",),
                               notes={"months": "..".join(p.months)}))
 
@@ -406,14 +690,18 @@ def channel_mix(view: View, p: DistrictParams) -> Answer:
     """Requests per period and channel of the unit, and each channel's share of the period."""
 
     def build(v: View):
-        req = _days(v.frames["req_day"], p, channel=False)
-        req = req[req["unit"] == p.code].assign(period=lambda f: bucket(f["day"], p.granularity))
-        counts = req.groupby(["period", "channel"])["submitted"].sum().rename("requests").reset_index()
-        counts = counts[counts["requests"] > 0].reset_index(drop=True)  # rows of completions only: no requests
-        counts["share"] = counts["requests"] / counts.groupby("period")["requests"].transform("sum")
-        return counts.astype({"requests": "int64"})
+        t = _day_table(v)
+        bounds = t.bounds(t.span(p.start, p.end), p.granularity)
+        unit = _units(v).index[p.code]
+        submitted = np.diff(t.req[unit][:, bounds, REQ_SUMS.index("submitted")], axis=1).T.astype("int64")
+        period, channel = np.nonzero(submitted > 0)  # rows of completions only: no requests
+        requests = submitted[period, channel]
+        share = requests / submitted.sum(axis=1)[period]
+        return pd.DataFrame({"period": _strings(t.period[p.granularity][bounds[:-1]][period]),
+                             "channel": _strings(np.array(t.channels, dtype=object)[channel]),
+                             "requests": requests, "share": share})
 
-    rows = view.memo(("district_channel_mix", p), build)
+    rows = view.memo(("district_channel_mix", p.code, p.start, p.end, p.granularity), build)
     return Answer(rows, _prov(view, "district_channel_mix", p, ()))
 
 
@@ -421,17 +709,23 @@ def channel_satisfaction(view: View, p: DistrictParams) -> Answer:
     """Each channel's reviews, mean score and bad-review rate over the range: the unit and the city."""
 
     def build(v: View):
-        rev = _days(v.frames["rev_day"], p, channel=False)
-        out = []
-        for series, part in (("unit", rev[rev["unit"] == p.code]), ("city", rev)):
-            counts = part.groupby("channel")[["reviews", "score_sum", "good", "bad"]].sum()
-            counts = counts.reindex(list(CHANNELS), fill_value=0)
-            ratios = count_ratios(counts.assign(online=0, submitted=0, completed=0, on_time=0))
-            out.append(pd.DataFrame({"channel": counts.index, "series": series, "reviews": counts["reviews"],
-                                     "mean_score": ratios["mean_score"], "bad_rate": ratios["bad_rate"]}))
-        return pd.concat(out, ignore_index=True).astype({"reviews": "int64"})
+        t, unit = _day_table(v), _units(v).index[p.code]
+        a, b = t.span(p.start, p.end)
+        shown = [t.channels.index(c) for c in CHANNELS]
+        every = (t.rev[:, shown, b] - t.rev[:, shown, a]).sum(axis=0)
+        one = t.rev[unit, shown, b] - t.rev[unit, shown, a]
+        out = {k: [] for k in ("channel", "series", "reviews", "mean_score", "bad_rate")}
+        for series, sums in (("unit", one), ("city", every)):
+            counts = _named_sums(sums, REV_SUMS)
+            out["channel"] += CHANNELS
+            out["series"] += [series] * len(CHANNELS)
+            out["reviews"].append(counts["reviews"].astype("int64"))
+            for metric, values in _ratios(counts, ("mean_score", "bad_rate")).items():
+                out[metric].append(values)
+        return pd.DataFrame({"channel": _strings(out["channel"]), "series": _strings(out["series"]),
+                             **{k: np.concatenate(out[k]) for k in ("reviews", "mean_score", "bad_rate")}})
 
-    rows = view.memo(("district_channel_satisfaction", p), build)
+    rows = view.memo(("district_channel_satisfaction", p.code, p.start, p.end), build)
     return Answer(rows, _prov(view, "district_channel_satisfaction", p, ()))
 
 
@@ -495,28 +789,33 @@ def rectification(view: View, p: DistrictParams) -> Answer:
     the city (long rows: period, metric, series, value)."""
 
     def build(v: View):
-        rev = _days(v.frames["rev_day"], p).assign(period=lambda f: f["day"].str.slice(0, 7))
-        due = rev[rev["day"] <= v.rectify.last_passed(v.as_of).isoformat()]
-        ob = v.frames["open_bad"]
+        t, ob = _day_table(v), _open_bad_days(v)
+        bounds = t.bounds(t.span(p.start, p.end), "month")
+        due = t.span(t.first, v.rectify.last_passed(v.as_of))[1]  # days whose every deadline has passed
+        rev = _named_sums(t.sums(t.rev, bounds, p.channel), REV_SUMS)
+        rev_due = _named_sums(t.sums(t.rev, np.minimum(bounds, due), p.channel), REV_SUMS)
+        months = t.period["month"][bounds[:-1]]
+        still = (ob.day >= p.start.isoformat()) & (ob.day <= p.end.isoformat())  # open, given in the range
         if p.channel != ALL:
-            ob = ob[ob["channel"] == p.channel]
-        ob = ob.assign(day=pd.to_datetime(ob["created_at"]).dt.strftime("%Y-%m-%d"))
-        ob = _days(ob, p, channel=False).assign(period=lambda f: f["day"].str.slice(0, 7), n=1)
-        rows = []
-        for series, pick in (("unit", lambda f: f[f["unit"] == p.code]), ("city", lambda f: f)):
-            bad = pick(rev).groupby("period")["bad"].sum()
-            still_open = pick(ob).groupby("period")["n"].sum().reindex(bad.index, fill_value=0)
-            bad_due = pick(due).groupby("period")["bad"].sum().reindex(bad.index, fill_value=0)
-            on_time = pick(due).groupby("period")["rect_on_time"].sum().reindex(bad.index, fill_value=0)
-            rate = (bad - still_open) / bad.where(bad > 0)
-            timely = on_time / bad_due.where(bad_due > 0)
-            for metric, values in (("rectification_rate", rate), ("rectification_on_time_rate", timely)):
-                rows.append(pd.DataFrame({"period": values.index, "metric": metric, "series": series,
-                                          "value": values.to_numpy(dtype="float64")}))
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-            columns=["period", "metric", "series", "value"])
+            still &= ob.channel == p.channel
+        rows = {k: [] for k in ("period", "metric", "series", "value")}
+        for series, pick in (("unit", [_units(v).index[p.code]]), ("city", slice(None))):
+            shown = rev["rows"][pick].sum(axis=0) > 0  # months with rows of the series
+            keys = months[shown]
+            bad = rev["bad"][pick].sum(axis=0)[shown]
+            opened = ob.month[still & (ob.unit == p.code)] if series == "unit" else ob.month[still]
+            still_open = np.array([(opened == m).sum() for m in keys], dtype="float64")
+            due_bad, on_time = (rev_due[c][pick].sum(axis=0)[shown] for c in ("bad", "rect_on_time"))
+            for metric, values in (("rectification_rate", _div(bad - still_open, bad)),
+                                   ("rectification_on_time_rate", _div(on_time, due_bad))):
+                rows["period"].append(keys)
+                rows["metric"].append(np.full(len(keys), metric, dtype=object))
+                rows["series"].append(np.full(len(keys), series, dtype=object))
+                rows["value"].append(values)
+        return pd.DataFrame({k: _strings(np.concatenate(c)) for k, c in rows.items() if k != "value"}
+                            | {"value": np.concatenate(rows["value"])})
 
-    rows = view.memo(("district_rectification", p), build)
+    rows = view.memo(("district_rectification", p.code, p.start, p.end, p.channel), build)
     return Answer(rows, _prov(view, "district_rectification", p, ("channel",),
                               metrics=("rectification_rate", "rectification_on_time_rate"),
                               notes={"granularity": "month"}))
@@ -527,32 +826,40 @@ def rectification_by_department(view: View, p: DistrictParams) -> Answer:
     rate, and the on-time rate over the months whose every deadline has passed."""
 
     def build(v: View):
-        rev = _months(v.frames["rev_item_month"], p)
-        rev = rev[rev["unit"] == p.code]
-        ob = v.frames["open_bad"]
-        ob = ob[ob["unit"] == p.code].assign(month=lambda f: pd.to_datetime(f["created_at"]).dt.strftime("%Y-%m"))
-        ob = _months(ob, p)
-        due_until = v.rectify.last_passed(v.as_of)
-        month_end = pd.to_datetime(rev["month"] + "-01") + pd.offsets.MonthEnd(0)
-        fully_due = rev[month_end.dt.date <= due_until]
-        bad = rev.groupby("department_code")["bad"].sum()
-        bad = bad[bad > 0]
-        still_open = ob.groupby("department_code").size().reindex(bad.index, fill_value=0)
-        due_bad = fully_due.groupby("department_code")["bad"].sum().reindex(bad.index, fill_value=0)
-        due_on_time = fully_due.groupby("department_code")["rect_on_time"].sum().reindex(bad.index, fill_value=0)
-        names = v.frames["departments"].set_index("code")
-        rows = pd.DataFrame({
-            "department_code": bad.index,
-            "name_zh": bad.index.map(names["name_zh"]),
-            "name_en": bad.index.map(names["name_en"]),
-            "bad": bad.to_numpy().astype("int64"),
-            "open": still_open.to_numpy().astype("int64"),
-            "rectification_rate": ((bad - still_open) / bad).to_numpy(dtype="float64"),
-            "rectification_on_time_rate": (due_on_time / due_bad.where(due_bad > 0)).to_numpy(dtype="float64"),
-        })
-        return rows.sort_values(["bad", "department_code"], ascending=[False, True], ignore_index=True)
+        mt, ob = _month_table(v), _open_bad_days(v)
+        span, department, unit = mt.span(p), mt.department(p), _units(v).index[p.code]
+        fully_due = int(np.searchsorted(mt.month_ends, np.datetime64(v.rectify.last_passed(v.as_of)), "right"))
+        n = len(mt.departments)
 
-    rows = view.memo(("district_rectification_departments", p), build)
+        def sums(months: tuple[int, int]) -> dict[str, np.ndarray]:
+            sel = mt.rev.take(months, unit, department)
+            return _named_sums(_sum_by(mt.rev.department[sel], mt.rev.values[sel], n), REV_SUMS)
+
+        given = sums(span)
+        due = sums((span[0], max(span[0], min(span[1], fully_due))))
+        found = np.flatnonzero(given["bad"] > 0)
+        codes = mt.departments[found]
+        first, last = p.months
+        still = (ob.unit == p.code) & (ob.month >= first) & (ob.month <= last)
+        if p.department != ALL:
+            still &= ob.department == p.department
+        opened = ob.department[still]
+        open_count = np.array([(opened == c).sum() for c in codes], dtype="int64")
+        bad = given["bad"][found].astype("int64")
+        order = np.lexsort((np.arange(len(found)), -bad))  # most bad reviews first, then by code
+        ratios = {"rectification_rate": _div(bad - open_count, bad),
+                  "rectification_on_time_rate": _div(due["rect_on_time"][found], due["bad"][found])}
+        zh, en = _names(v, "department_code")
+        return pd.DataFrame({
+            "department_code": _strings(codes[order]),
+            "name_zh": _strings([zh.get(c, np.nan) for c in codes[order]]),
+            "name_en": _strings([en.get(c, np.nan) for c in codes[order]]),
+            "bad": bad[order],
+            "open": open_count[order],
+            **{k: r[order] for k, r in ratios.items()},
+        })
+
+    rows = view.memo(("district_rectification_departments", *p.monthly), build)
     return Answer(rows, _prov(view, "district_rectification_departments", p, ("department",),
                               notes={"months": "..".join(p.months)}))
 
@@ -572,4 +879,3 @@ PANELS = {
     "rectification": rectification,
     "rectification_departments": rectification_by_department,
 }
-
