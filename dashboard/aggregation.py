@@ -27,7 +27,6 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import (
-    Date,
     Integer,
     String,
     and_,
@@ -43,7 +42,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from dashboard.sqlfuncs import KeyType, day_key, hour_bucket, hours_between, month_key, year_month
+from dashboard.sqlfuncs import day_key, hour_bucket, hours_between, iso_key, month_key, year_month
 
 # Lower edges, in hours, of the processing-time buckets; the last bucket is open-ended.
 HOUR_EDGES = (0, 0.5, 1, 2, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 480, 720, 1440)
@@ -272,22 +271,25 @@ def one_statement(parts: dict[str, object]) -> object:
     """The parts as one UNION ALL with a `part` column, so the source classifies the rows once (the shared
     CTE is computed once) instead of once per part; columns a part lacks are typed NULLs."""
     subs = {name: stmt.subquery(name.replace(".", "_")) for name, stmt in parts.items()}
+    widths = dict.fromkeys(DAY_KEYS, 10) | dict.fromkeys(MONTH_KEYS, 7)
     types: dict[str, object] = {}
     for sub in subs.values():
         for col in sub.c:
-            types.setdefault(col.key, col.type)
+            types.setdefault(col.key, String() if col.key in widths else col.type)
+
+    def column(sub, k):  # day and month keys leave the engine as ISO text, formatted on the grouped rows
+        return iso_key(sub.c[k], widths[k]) if k in widths else sub.c[k]
+
     # Parts are numbered and missing text columns are bare NULLs: string literals and CASTs to text carry
     # the connection's collation, which MariaDB refuses to mix with the columns' in a UNION. Missing numbers
     # are CAST, or PostgreSQL would type two NULLs of a nested UNION as text.
     def missing(t):
-        if isinstance(t, KeyType):
-            return type_coerce(cast(null(), Date), t)
         return type_coerce(null(), t) if isinstance(t, String) else cast(null(), t)
 
     branches = [
         select(
             literal(number).label("part"),
-            *[(sub.c[k] if k in sub.c else missing(t)).label(k) for k, t in types.items()],
+            *[(column(sub, k) if k in sub.c else missing(t)).label(k) for k, t in types.items()],
         )
         for number, sub in enumerate(subs.values())
     ]

@@ -64,9 +64,9 @@ def _hours_mysql(element, compiler, **kw):
 
 
 class KeyType(TypeDecorator):
-    """The type of a day or month grouping key: text to SQLAlchemy (no result processing: SQLite and MariaDB give
-    text, PostgreSQL a date, dashboard.aggregation.key_text makes both ISO text), a DATE where a NULL of it is
-    needed in a UNION (PostgreSQL would type a bare NULL beside another as text)."""
+    """The type of a day or month grouping key: text to SQLAlchemy (no result processing). The refresh's
+    statements hand the grouped keys over as ISO text (iso_key); dashboard.aggregation.key_text makes text of
+    a key read any other way."""
 
     impl = String
     cache_ok = True
@@ -146,3 +146,39 @@ def _hour_bucket_case(element, compiler, **kw):
 def _hour_bucket_postgresql(element, compiler, **kw):
     array = ", ".join(repr(float(edge)) for edge in element.edges[1:])
     return f"width_bucket({compiler.process(element.hours, **kw)}, ARRAY[{array}]::double precision[])"
+
+
+class iso_key(ColumnElement):
+    """A grouped day or month key (day_key, month_key) as ISO text, 'YYYY-MM-DD' (width 10) or 'YYYY-MM'
+    (width 7): formatted by the engine on the grouped rows, so that the driver hands over short strings, not a
+    date object per row for Python to format. `iso_key(key, width)`."""
+
+    type = String()
+    inherit_cache = False
+
+    def __init__(self, key, width: int):
+        self.key = key
+        self.width = width
+
+    @property
+    def _from_objects(self):
+        return self.key._from_objects
+
+
+@compiles(iso_key)
+def _iso_key_text(element, compiler, **kw):  # SQLite: both keys are text already
+    return compiler.process(element.key, **kw)
+
+
+@compiles(iso_key, "postgresql")
+def _iso_key_postgresql(element, compiler, **kw):
+    pattern = "YYYY-MM-DD" if element.width == 10 else "YYYY-MM"
+    return compiler.process(func.to_char(element.key, pattern), **kw)
+
+
+@compiles(iso_key, "mysql")
+@compiles(iso_key, "mariadb")
+def _iso_key_mysql(element, compiler, **kw):  # the month key is 'YYYY-MM' text already
+    if element.width != 10:
+        return compiler.process(element.key, **kw)
+    return compiler.process(func.date_format(element.key, "%Y-%m-%d"), **kw)
