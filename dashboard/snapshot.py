@@ -53,9 +53,12 @@ class Snapshot:
     meta: dict = field(default_factory=dict)
 
 
+# Arrow converts in the calling thread, never in its own thread pool: a daemon thread (a server's refresher or
+# reader) converting while the interpreter exits deadlocked the pool's shutdown at exit (seen in CI: pytest
+# hung after its last test). The frames are small; one thread is enough.
 def encode_frame(frame: pd.DataFrame) -> bytes:
     """A frame as Arrow IPC stream bytes."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -64,7 +67,7 @@ def encode_frame(frame: pd.DataFrame) -> bytes:
 
 def decode_frame(data: bytes) -> pd.DataFrame:
     """Arrow IPC stream bytes back to a frame."""
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pandas()
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pandas(use_threads=False)
 
 
 class InProcessStore:
