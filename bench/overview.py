@@ -3,7 +3,8 @@
 Goal (issue 5): p50 of each overview callback at most 5x the trivial callback's p50, on a warm snapshot.
 Answers are cached per snapshot version, scope and validated inputs (dashboard.view.AnswerCache, reached through
 the request's pinned view); the "cold inputs" row asks for a combination never asked before on every call, so it
-measures building the answers and figures themselves.
+measures building the answers and figures themselves. The district page's "cold new months" row also moves the
+range's months on every call, so that nothing drawn from the monthly tables is cached.
 `python -m bench overview [--scale N] [--rounds N]`.
 """
 
@@ -109,8 +110,10 @@ def callback_body(dep: dict, values: dict[str, object]) -> dict:
             "state": fill(dep["state"])}
 
 
-def district_cold_timings(client, rounds: int) -> list[float]:
-    """Milliseconds per district-page call with filters never asked before (nothing cached for them)."""
+def district_cold_timings(client, rounds: int, step_days: int = 1, first: date = date(2025, 1, 1)) -> list[float]:
+    """Milliseconds per district-page call with filters never asked before: 120-day ranges from `first`, each
+    starting `step_days` after the last (1: the months mostly repeat, as when a manager moves a range by days;
+    35: other months each call, so nothing drawn from the monthly tables is cached either)."""
     deps = client.get("/_dash-dependencies").get_json()
     main = next(d for d in deps if "district-departments.rowData" in d["output"])
     values = {"district-by.value": "week", "district-department.value": None, "district-channel.value": None,
@@ -118,7 +121,7 @@ def district_cold_timings(client, rounds: int) -> list[float]:
     out = []
     for i in range(rounds):
         code = ("230102", "230113", "230125", "230184")[i % 4]
-        start = date(2025, 1, 1) + timedelta(days=i)  # a new range each call
+        start = first + timedelta(days=i * step_days)  # a new range each call
         inputs = values | {"district-dates.start_date": start.isoformat(),
                            "district-dates.end_date": (start + timedelta(days=120)).isoformat(),
                            "url.pathname": f"/district/{code}"}
@@ -202,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
         rows += [(name, summary(timings(client, body, args.rounds))) for name, body in callbacks(period).items()]
         rows.append(("overview charts, cold inputs", summary(cold_timings(client, period, args.rounds))))
         rows.append(("district page, cold inputs", summary(district_cold_timings(client, args.rounds))))
+        # after the months the row above asked for, and within the demo's data
+        new_months = district_cold_timings(client, min(args.rounds, 12), 35, date(2025, 8, 1))
+        rows.append(("district, cold new months", summary(new_months)))
     print(f"{'callback':<28}{'p50 ms':>10}{'p99 ms':>10}{'p50 / trivial':>15}   goal <= 5")
     for name, (p50, p99) in rows:
         print(f"{name:<28}{p50:>10.2f}{p99:>10.2f}{p50 / trivial[0]:>15.1f}")
