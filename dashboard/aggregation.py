@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
 from sqlalchemy import (
     Integer,
     String,
@@ -296,31 +295,12 @@ def one_statement(parts: dict[str, object]) -> object:
     return union_all(*branches)
 
 
-# Grouping keys read back as text: days 'YYYY-MM-DD', months 'YYYY-MM' (sqlfuncs.day_key and month_key).
+# Grouping keys that one_statement hands over as ISO text (sqlfuncs.iso_key): days 'YYYY-MM-DD', months 'YYYY-MM'.
 DAY_KEYS, MONTH_KEYS = ("day", "rect_day", "visit_day"), ("month",)
 
 
-def key_text(frame):
-    """The frame with its day and month keys as ISO text, whatever type the engine returned them in (a DATE
-    from a CAST or date_trunc, or text); NULL stays NULL. Runs on grouped rows, not on source rows."""
-    for columns, width in ((DAY_KEYS, 10), (MONTH_KEYS, 7)):
-        for col in columns:
-            if col not in frame or frame[col].dtype != object:
-                continue
-            values = frame[col]
-            known = values.notna()
-            if known.any() and not isinstance(values[known].iloc[0], str):
-                text = values.astype(object)
-                # numpy formats the dates in one vectorised call (a Python str() per value cost 0.3 s at 1M)
-                days = values[known].to_numpy(dtype="datetime64[D]")
-                text[known] = np.datetime_as_string(days, unit="D" if width == 10 else "M")
-                frame[col] = text
-    return frame
-
-
 def split_parts(frame, parts) -> dict:
-    """The result of one_statement back as one frame per part, with only that part's columns (keys as text)."""
-    frame = key_text(frame)
+    """The result of one_statement back as one frame per part, with only that part's columns."""
     out = {}
     for number, (name, stmt) in enumerate(parts.items()):
         columns = [c.key for c in stmt.selected_columns]

@@ -64,9 +64,8 @@ def _hours_mysql(element, compiler, **kw):
 
 
 class KeyType(TypeDecorator):
-    """The type of a day or month grouping key: text to SQLAlchemy (no result processing). The refresh's
-    statements hand the grouped keys over as ISO text (iso_key); dashboard.aggregation.key_text makes text of
-    a key read any other way."""
+    """The type of a day or month grouping key: text to SQLAlchemy (no result processing); the refresh's
+    statements hand the grouped keys over as ISO text (iso_key)."""
 
     impl = String
     cache_ok = True
@@ -74,8 +73,7 @@ class KeyType(TypeDecorator):
 
 class day_key(GenericFunction):
     """The day of a timestamp as the engine computes it most cheaply, for grouping: text 'YYYY-MM-DD' on SQLite,
-    a DATE elsewhere (a CAST, not to_char/date_format on every row). dashboard.aggregation.key_text turns the
-    grouped keys into text."""
+    a DATE elsewhere (a CAST, not to_char/date_format on every row). iso_key turns the grouped keys into text."""
 
     type = KeyType()
     inherit_cache = True
@@ -97,7 +95,7 @@ def _day_key_cast(element, compiler, **kw):
 
 class month_key(GenericFunction):
     """The month of a timestamp for grouping: 'YYYY-MM' text on SQLite and MariaDB, the month's first day as a
-    DATE on PostgreSQL (date_trunc, not to_char); dashboard.aggregation.key_text turns it into 'YYYY-MM'."""
+    DATE on PostgreSQL (date_trunc, not to_char); iso_key turns it into 'YYYY-MM'."""
 
     type = KeyType()
     inherit_cache = True
