@@ -5,7 +5,7 @@ Format strings travel as bound parameters, so no dialect's paramstyle has to esc
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, String, TypeDecorator, case, extract, func, literal_column
+from sqlalchemy import Boolean, Float, Integer, String, TypeDecorator, case, extract, func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import GenericFunction
@@ -180,3 +180,35 @@ def _iso_key_mysql(element, compiler, **kw):  # the month key is 'YYYY-MM' text 
     if element.width != 10:
         return compiler.process(element.key, **kw)
     return compiler.process(func.date_format(element.key, "%Y-%m-%d"), **kw)
+
+
+
+def id_in(column, ids, dialect: str):
+    """`column IN (ids)`, ids a one-column SELECT: the rows of some id groups, read through the id's index.
+
+    On PostgreSQL `column = ANY(ARRAY(ids))`: the ids are gathered once (an InitPlan) and looked up in the
+    index. A plain IN is planned from the ids' estimated count, and PostgreSQL, which overestimates the rows of a
+    time range ORed over several columns, joined a parallel scan of the whole table instead (10M requests, the
+    ids of three days: 1.55 s against 0.5 s; docs/benchmarks.md)."""
+    return _any_array(column, ids) if dialect == "postgresql" else column.in_(ids)
+
+
+class _any_array(ColumnElement):
+    """PostgreSQL's `column = ANY(ARRAY(ids))` (id_in)."""
+
+    type = Boolean()
+    inherit_cache = False
+
+    def __init__(self, column, ids):
+        self.column = column
+        self.ids = ids
+
+    @property
+    def _from_objects(self):
+        return self.column._from_objects
+
+
+@compiles(_any_array, "postgresql")
+def _any_array_postgresql(element, compiler, **kw):
+    ids = compiler.process(element.ids.scalar_subquery().self_group(), **kw)
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{ids})"

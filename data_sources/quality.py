@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import and_, case, exists, func, literal, or_, select, true, tuple_, union_all
 
 from dashboard.quality import REASONS
-from dashboard.sqlfuncs import year_month
+from dashboard.sqlfuncs import id_in, year_month
 from data_sources.schema import CHANNELS, FACTS, INDICATORS, SCORES, STATUSES
 
 LISTING_LIMIT = 500
@@ -61,15 +61,17 @@ def _rules(table: str, c, codes, now: datetime) -> list[tuple[str, object]]:
     raise KeyError(table)
 
 
-def _restricted(source, spec: dict, restrict):
+def _restricted(source, spec: dict, restrict, dialect: str):
     """Rows of every id that has at least one row meeting `restrict` (whole id groups, so that the
-    duplicate rule sees every copy); all rows when `restrict` is None."""
+    duplicate rule sees every copy), read through the id index (sqlfuncs.id_in); all rows when `restrict` is
+    None."""
     if restrict is None:
         return select(*source.c)
     ids = [source.c[k] for k in spec["id"]]
     wanted = select(*ids).where(restrict(source.c))
-    key = ids[0] if len(ids) == 1 else tuple_(*ids)
-    return select(*source.c).where(key.in_(wanted))
+    if len(ids) == 1:
+        return select(*source.c).where(id_in(ids[0], wanted, dialect))
+    return select(*source.c).where(tuple_(*ids).in_(wanted))
 
 
 # Engines whose plans rank only the repeated ids faster than every row (bench refresh, docs/benchmarks.md).
@@ -88,13 +90,13 @@ def classified(sources, table: str, codes, now: datetime, restrict=None):
     duplicates. A restricted scope is small and is ranked whole, as is every row on MariaDB.
     """
     spec = FACTS[table]
-    base = _restricted(sources.canonical(table), spec, restrict).subquery("rows_in_scope")
+    dialect = sources.engine(sources.source_of(table)).dialect.name
+    base = _restricted(sources.canonical(table), spec, restrict, dialect).subquery("rows_in_scope")
     c = base.c
     first_fault = case(*[(cond, literal(reason)) for reason, cond in _rules(table, c, codes, now)], else_=None)
     faults = select(*c, first_fault.label("fault")).subquery("rows_with_faults")
     f = faults.c
     names = [col.key for col in c]
-    dialect = sources.engine(sources.source_of(table)).dialect.name
     if restrict is not None or dialect not in RANK_REPEATED_ONLY:
         return _ranked(f, spec, names, true()).subquery(f"{table}_classified")
     keys = spec["id"]
