@@ -17,7 +17,11 @@ Grains stay small whatever the number of source rows (docs/aggregates.md):
 - quality_counts  bad rows per table, reason and month
 
 Incremental refresh re-aggregates only the id groups with a row from the cutoff on (the last watermark
-minus the late-arrival window), for the days or months from the cutoff, and replaces those keys.
+minus the late-arrival window; for reviews also minus the longest rectification or visit period), for the days
+from the cutoff, and replaces those keys. A month that holds the cutoff is completed from its head: the
+previous refresh kept, per monthly grain, the sums of that month's days before the cutoff it planned for the
+next refresh (`Cutoff.next_request_day`, `next_review_day`). Each monthly part therefore also groups by a
+`head` flag (1 for a row dated before the next cutoff), and dashboard.refresh.roll_months adds the month up.
 """
 
 from __future__ import annotations
@@ -49,37 +53,46 @@ CHANNELS = ("web", "app", "window", "self_service", "hotline")
 ONLINE = ("web", "app")
 
 
+def midnight(day: date | None) -> datetime | None:
+    """The start of a day (None stays None)."""
+    return None if day is None else datetime.combine(day, datetime.min.time())
+
+
 @dataclass(frozen=True)
 class Cutoff:
-    """Where an incremental refresh starts: first day and month re-aggregated (None: everything)."""
+    """Where an incremental refresh starts, the first day re-aggregated per kind (None: everything), and where
+    the next refresh will start (None: no heads kept)."""
 
     request_day: date | None = None
     review_day: date | None = None
+    next_request_day: date | None = None
+    next_review_day: date | None = None
 
     @property
     def full(self) -> bool:
         """True for a full refresh."""
         return self.request_day is None
 
-    @staticmethod
-    def month_start(day: date | None) -> date | None:
-        """First day of the month of a day."""
-        return None if day is None else day.replace(day=1)
-
-    def scope_start(self, day: date | None) -> datetime | None:
-        """Midnight of the first day of the month of a cutoff day: where the rows read by a refresh begin."""
-        return None if day is None else datetime.combine(self.month_start(day), datetime.min.time())
-
     @property
     def since(self) -> dict[str, datetime] | None:
         """Fact table -> first datetime read by this refresh (None for a full refresh)."""
         if self.full:
             return None
-        return {"service_request": self.scope_start(self.request_day), "review": self.scope_start(self.review_day)}
+        return {"service_request": midnight(self.request_day), "review": midnight(self.review_day)}
+
+    def then(self, following: Cutoff) -> Cutoff:
+        """This cutoff with the next refresh's cutoff (`following`) as where its heads end; a next cutoff before
+        this one's is moved up to it (the heads can only be split from the days this refresh reads)."""
+        def later(day, floor):
+            return day if floor is None or day is None else max(day, floor)
+
+        return Cutoff(self.request_day, self.review_day, later(following.request_day, self.request_day),
+                      later(following.review_day, self.review_day))
 
 
 def plan(watermark: datetime | None, late_hours: int, lookback_days: int) -> Cutoff:
-    """The cutoff of the next refresh: full without a watermark, else the watermark minus the late window.
+    """The cutoff of a refresh after `watermark`: full without a watermark, else the watermark minus the late
+    window.
 
     Reviews go back further by `lookback_days` (the longest of the rectification and visit periods, in
     calendar days, at the cutoff: Rule.lookback_days), because a late rectification or visit of a review still
@@ -103,7 +116,13 @@ def _bucket(hours) -> object:
 
 def _since(column, day: date | None):
     """column >= the start of a day (true for a full refresh)."""
-    return true() if day is None else column >= datetime.combine(day, datetime.min.time())
+    return true() if day is None else column >= midnight(day)
+
+
+def _head(column, day: date | None):
+    """1 for a row dated before the start of a day (the next refresh's cutoff): the row belongs to its month's
+    head; else 0 (also for an undated row, and for every row without a next cutoff)."""
+    return literal(0) if day is None else _flag(column < midnight(day))
 
 
 def request_statements(r, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
@@ -128,10 +147,12 @@ def request_statements(r, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
         _flag(completed).label("completed"),
         _flag(and_(completed, r.completed_at <= r.deadline_at)).label("on_time"),
         case((completed, _bucket(hours_between(r.completed_at, r.submitted_at))), else_=None).label("bucket"),
+        _head(r.submitted_at, cutoff.next_request_day).label("sub_head"),
+        _head(r.completed_at, cutoff.next_request_day).label("fin_head"),
     ).cte("request_rows")
     c = rows.c
     good = c.reason.is_(None)
-    day, month = cutoff.request_day, Cutoff.month_start(cutoff.request_day)
+    day = cutoff.request_day
     sums = [
         func.sum(c.finished).label("finished"),
         func.sum(c.completed).label("completed"),
@@ -145,15 +166,17 @@ def request_statements(r, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
         "req_day.finished": select(c.unit, c.fin_day.label("day"), c.channel, *sums)
         .where(good, c.completed_at.is_not(None), _since(c.completed_at, day))
         .group_by(c.unit, c.fin_day, c.channel),
-        "req_item_month.submitted": select(*item_keys, c.sub_month.label("month"), func.count().label("submitted"))
-        .where(good, _since(c.submitted_at, month))
-        .group_by(*item_keys, c.sub_month),
+        "req_item_month.submitted": select(*item_keys, c.sub_month.label("month"), c.sub_head.label("head"),
+                                           func.count().label("submitted"))
+        .where(good, _since(c.submitted_at, day))
+        .group_by(*item_keys, c.sub_month, c.sub_head),
         # one grain for req_item_month's finished counts, proc_item_month and proc_hist (refresh.finished_items
         # rolls them up): the bucket is NULL where a finished request was not completed
-        "req_item_bucket.finished": select(*item_keys, c.fin_month.label("month"), c.bucket, *sums)
-        .where(good, c.completed_at.is_not(None), _since(c.completed_at, month))
-        .group_by(*item_keys, c.fin_month, c.bucket),
-        **quality_parts(c, "submitted_at", "request_id", cutoff.since, "service_request", per_reason),
+        "req_item_bucket.finished": select(*item_keys, c.fin_month.label("month"), c.bucket,
+                                           c.fin_head.label("head"), *sums)
+        .where(good, c.completed_at.is_not(None), _since(c.completed_at, day))
+        .group_by(*item_keys, c.fin_month, c.bucket, c.fin_head),
+        **quality_parts(c, "submitted_at", "sub_head", "request_id", cutoff.since, "service_request", per_reason),
     }
 
 
@@ -208,10 +231,11 @@ def review_statements(v, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
         _flag(and_(default, v.score >= 4)).label("default_good"),
         _flag(and_(bad, _true(v.real_name))).label("real_bad"),
         *[_flag(and_(bad, v.rectification_rating == r)).label(f"rated_{r}") for r in RECTIFICATION_RATINGS],
+        _head(v.created_at, cutoff.next_review_day).label("head"),
     ).cte("review_rows")
     c = rows.c
     good = c.reason.is_(None)
-    day, month = cutoff.review_day, Cutoff.month_start(cutoff.review_day)
+    day = cutoff.review_day
     common = [
         func.sum(c.valid).label("reviews"),
         func.sum(c.score).label("score_sum"),
@@ -225,36 +249,39 @@ def review_statements(v, cutoff: Cutoff, per_reason: int) -> dict[str, object]:
         )
         .where(good, _since(c.created_at, day))
         .group_by(c.unit, c.day, c.channel),
-        "rev_item_month": select(*item_keys, c.month, *common)
-        .where(good, _since(c.created_at, month))
-        .group_by(*item_keys, c.month),
+        "rev_item_month": select(*item_keys, c.month, c.head, *common)
+        .where(good, _since(c.created_at, day))
+        .group_by(*item_keys, c.month, c.head),
         "rev_pairs": select(*pair_keys, func.count().label("n"))
         .where(good, c.bad == 1, or_(c.rect_day.is_not(None), c.visit_day.is_not(None)),
-               _since(c.created_at, month))
+               _since(c.created_at, day))
         .group_by(*pair_keys),
-        **quality_parts(c, "created_at", "review_id", cutoff.since, "review", per_reason),
+        **quality_parts(c, "created_at", "head", "review_id", cutoff.since, "review", per_reason),
     }
 
 
-def quality_parts(c, time: str, ident: str, since: dict | None, table: str, per_reason: int) -> dict:
+def quality_parts(c, time: str, head: str, ident: str, since: dict | None, table: str, per_reason: int) -> dict:
     """The bad rows among classified rows `c`, from the same pass as the aggregates (a table is classified once
-    per refresh): counts per reason and month of `time` (NULL: undated), and the ids of the newest `per_reason`
-    of each reason (undated first, then newest), whose rows are read afterwards through the id index. With
-    `since` (table -> first datetime, an incremental refresh), only rows dated from then on, or undated."""
+    per refresh): counts per reason, month of `time` (NULL: undated) and `head` flag, and the ids of the newest
+    `per_reason` of each reason (undated first, then newest), whose rows are read afterwards through the id
+    index. With `since` (table -> first datetime, an incremental refresh), only rows dated from then on, or
+    undated."""
     moment = c[time]
     start = (since or {}).get(table)
     bad = and_(c.reason.is_not(None), true() if start is None else or_(moment >= start, moment.is_(None)))
     # the month in a subquery: grouping by year_month() itself would bind its format twice, which PostgreSQL
     # takes for two different expressions
-    dated = select(c.reason, year_month(moment).label("bad_month")).where(bad).subquery(f"{table}_bad_rows")
+    dated = select(c.reason, year_month(moment).label("bad_month"), c[head].label("head")).where(bad).subquery(
+        f"{table}_bad_rows")
     newest = func.row_number().over(
         partition_by=c.reason, order_by=[moment.is_(None).desc(), moment.desc(), c[ident]]
     )
     ranked = select(c[ident].label("bad_id"), c.reason, newest.label("newest")).where(bad).subquery(
         f"{table}_bad_ranked")
     return {
-        f"{table}.bad_counts": select(dated.c.reason, dated.c.bad_month, func.count().label("bad_rows"))
-        .group_by(dated.c.reason, dated.c.bad_month),
+        f"{table}.bad_counts": select(dated.c.reason, dated.c.bad_month, dated.c.head,
+                                      func.count().label("bad_rows"))
+        .group_by(dated.c.reason, dated.c.bad_month, dated.c.head),
         f"{table}.bad_ids": select(ranked.c.bad_id, ranked.c.reason).where(ranked.c.newest <= per_reason),
     }
 

@@ -57,6 +57,19 @@ KEYS = {
     "quality_counts": ["source", "table", "reason", "month"],
     "quality_rows": ["table", "reason", "time", "row_id"],
 }
+# Monthly grains kept with a head (dashboard.aggregation): the snapshot frame that holds each head, its keys
+# (month included) and its sums. The head of a grain sums the days of the next refresh's first month before the
+# next cutoff, so that refresh re-aggregates from the cutoff day, not from the first of the month.
+HEADS = {
+    "req_item_month.submitted": ("req_item_head", KEYS["req_item_month"], ["submitted"]),
+    "req_item_bucket.finished": ("req_bucket_head", [*KEYS["req_item_month"], "bucket"],
+                                 ["finished", "completed", "on_time"]),
+    "rev_item_month": ("rev_item_head", KEYS["rev_item_month"],
+                       ["reviews", "score_sum", *agg.REVIEW_SUMS, *agg.DEADLINE_SUMS]),
+    "quality_counts": ("quality_head", KEYS["quality_counts"], ["rows"]),
+}
+KEYS |= {frame: keys for frame, keys, _ in HEADS.values()}
+HEAD_KINDS = {"req_item_month.submitted": "request", "req_item_bucket.finished": "request", "rev_item_month": "review"}
 TIME_TABLES = {"service_request": "request", "review": "review"}
 COUNT_COLUMNS = {
     "submitted",
@@ -101,11 +114,32 @@ def combine(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.Data
 
 
 def cutoff_values(cutoff: agg.Cutoff) -> dict[str, dict[str, str]]:
-    """For each cutoff kind, the first day ('YYYY-MM-DD') and month ('YYYY-MM') that are re-aggregated."""
+    """For each cutoff kind, the first day ('YYYY-MM-DD') and month ('YYYY-MM') that are re-aggregated, and the
+    month of the next cutoff ('next_month', where the heads are)."""
     out = {}
-    for kind, day in (("request", cutoff.request_day), ("review", cutoff.review_day)):
+    for kind, day, following in (("request", cutoff.request_day, cutoff.next_request_day),
+                                 ("review", cutoff.review_day, cutoff.next_review_day)):
         out[kind] = {"day": day.isoformat(), "month": day.isoformat()[:7]} if day else {}
+        out[kind]["next_month"] = following.isoformat()[:7] if following else None
     return out
+
+
+def roll_months(fresh: pd.DataFrame, head: pd.DataFrame | None, keys: list[str], sums: list[str],
+                next_month: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A monthly grain from its fresh rows (with a `head` flag, dashboard.aggregation) and the previous refresh's
+    head of the cutoff's month (None for a full refresh): the months from the cutoff on, summed over both, and
+    the new head (the flagged rows of the next cutoff's month, summed)."""
+    fresh = fresh.assign(**{c: pd.to_numeric(fresh[c]).fillna(0).astype("int64") for c in [*sums, "head"]})
+    rows = fresh if head is None or head.empty else pd.concat([head.assign(head=1), fresh], ignore_index=True)
+    # in one statement's rows a key repeats only in the next cutoff's month and after (head 1 and 0); a head
+    # from the previous refresh repeats keys of its own month
+    first = next_month if head is None or head.empty else min(next_month or "9999", head["month"].min())
+    many = rows["month"] >= first if first else pd.Series(True, index=rows.index)
+    summed = rows[many].groupby(keys, as_index=False, sort=False, dropna=False)[sums].sum()
+    rolled = pd.concat([rows.loc[~many, [*keys, *sums]], summed], ignore_index=True)
+    flagged = rows[(rows["head"] == 1) & (rows["month"] == next_month)]
+    new_head = flagged.groupby(keys, as_index=False, sort=False, dropna=False)[sums].sum()
+    return rolled, new_head[[*keys, *sums]]
 
 
 def merge_frame(name: str, old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cutoff) -> pd.DataFrame:
@@ -119,12 +153,12 @@ def merge_frame(name: str, old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cut
 
 
 def merge_quality(old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cutoff, time_col: str) -> pd.DataFrame:
-    """Quality rows of earlier months kept where the refresh did not look again; the rest replaced."""
+    """Bad-row counts of earlier months (time_col 'month') or sampled bad rows of earlier days (time_col 'time')
+    kept where the refresh did not look again; the rest replaced."""
     starts = cutoff_values(cutoff)
     keep = pd.Series(False, index=old.index)
     for table, kind in TIME_TABLES.items():
-        month = starts[kind]["month"]
-        start = month if time_col == "month" else f"{month}-01"
+        start = starts[kind]["month" if time_col == "month" else "day"]
         keep |= (old["table"] == table) & (old[time_col] != "") & (old[time_col] < start)
     return pd.concat([old[keep], new], ignore_index=True)
 
@@ -167,11 +201,11 @@ def with_deadline_sums(frame: pd.DataFrame, judged: pd.DataFrame, keys: list[str
 
 def finished_items(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """req_item_month's finished counts, proc_item_month and proc_hist rolled up from the one grain the source
-    returns (unit x department x item x month of finish x processing-time bucket, NULL for not completed)."""
+    returns (unit x department x item x month of finish x processing-time bucket, -1 for not completed)."""
     keys = ["unit", "department_code", "item_code", "month"]
     sums = ["finished", "completed", "on_time"]
     frame = frame.assign(**{c: pd.to_numeric(frame[c]).astype("int64") for c in sums})
-    timed = frame[frame["bucket"].notna()].astype({"bucket": "int64"})
+    timed = frame[frame["bucket"] >= 0]
     proc_item = timed[[*keys, "bucket", "completed"]].reset_index(drop=True)
     return {
         "req_item_month.finished": frame.groupby(keys, as_index=False, sort=False)[sums].sum(),
@@ -188,6 +222,7 @@ def quality_of(sources: Sources, table: str, part: dict, codes, now: datetime, s
         "table": table,
         "reason": counts["reason"].astype(object),
         "month": counts["bad_month"].astype(object).fillna(""),
+        "head": pd.to_numeric(counts["head"]).astype("int64"),
         "rows": pd.to_numeric(counts["bad_rows"]).astype("int64"),
     })
     return frame, sources.bad_rows(table, codes, now, part[f"{table}.bad_ids"]["bad_id"].tolist(), since)
@@ -196,7 +231,8 @@ def quality_of(sources: Sources, table: str, part: dict, codes, now: datetime, s
 def aggregate(
     sources: Sources, codes, now: datetime, cutoff: agg.Cutoff, deadlines: Deadlines, progress=None
 ) -> dict[str, pd.DataFrame]:
-    """Every aggregate frame for the rows in scope of a cutoff, computed by the source databases.
+    """Every aggregate frame for the rows in scope of a cutoff, computed by the source databases; the monthly
+    grains of HEADS (and bad-row counts) with their `head` flag, to be rolled up by build_snapshot_frames.
 
     Each fact table is classified once: one statement gives its aggregates, its bad-row counts and the ids of
     its sampled bad rows (dashboard.aggregation.quality_parts)."""
@@ -205,7 +241,6 @@ def aggregate(
     r = sources.classified("service_request", codes, now, agg.request_scope(cutoff)).c
     parts = agg.request_statements(r, cutoff, QUALITY_SAMPLE_PER_REASON)
     req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
-    req |= finished_items(req["req_item_bucket.finished"])
     req_bad = quality_of(sources, "service_request", req, codes, now, cutoff.since)
     step("reviews")
     review_columns = sources.review_columns()  # before the review statements: which columns they may read
@@ -214,8 +249,11 @@ def aggregate(
     rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
     rev_bad = quality_of(sources, "review", rev, codes, now, cutoff.since)
     judged = judge_deadlines(rev["rev_pairs"], deadlines)
+    next_day = "" if cutoff.next_review_day is None else cutoff.next_review_day.isoformat()
+    judged["head"] = (judged["day"] < next_day).astype("int64")
     rev_day = with_deadline_sums(rev["rev_day"], judged, KEYS["rev_day"])
-    rev_item_month = with_deadline_sums(rev["rev_item_month"], judged, KEYS["rev_item_month"])
+    rev_item_month = with_deadline_sums(rev["rev_item_month"].astype({"head": "int64"}), judged,
+                                        [*KEYS["rev_item_month"], "head"])
     step("open bad reviews")
     open_bad = sources.read("review", agg.open_bad_statement(sources.clean("review", codes, now, agg.open_bad_scope).c))
     step("indicators")
@@ -228,11 +266,8 @@ def aggregate(
     step("bad rows")
     frames = {
         "req_day": combine(req["req_day.submitted"], req["req_day.finished"], KEYS["req_day"]),
-        "req_item_month": combine(
-            req["req_item_month.submitted"], req["req_item_month.finished"], KEYS["req_item_month"]
-        ),
-        "proc_hist": req["proc_hist"],
-        "proc_item_month": req["proc_item_month"],
+        "req_item_month.submitted": req["req_item_month.submitted"],
+        "req_item_bucket.finished": req["req_item_bucket.finished"],
         "rev_day": rev_day,
         "rev_item_month": rev_item_month,
         "open_bad": open_bad,
@@ -247,12 +282,45 @@ def aggregate(
     return frames
 
 
+def rolled_up(fresh: dict, previous: dict | None, cutoff: agg.Cutoff) -> dict[str, pd.DataFrame]:
+    """The fresh frames with every monthly grain of HEADS summed over the days of its months (the previous
+    snapshot's heads added, in an incremental refresh), the new heads, and the frames derived from the one
+    finished grain. Bad-row counts are rolled per fact table (each has its own cutoff); the indicators' are
+    counted whole by every refresh and pass through."""
+    starts = cutoff_values(cutoff)
+    out = {name: frame for name, frame in fresh.items() if name not in HEADS}
+    # the finished grain's bucket is NULL for a request finished but not completed: -1 here, so that a head
+    # (a snapshot frame, normalised to integers) keeps it apart from bucket 0
+    bucket = fresh["req_item_bucket.finished"]["bucket"]
+    fresh = fresh | {"req_item_bucket.finished": fresh["req_item_bucket.finished"].assign(
+        bucket=pd.to_numeric(bucket).fillna(-1).astype("int64"))}
+    for name, (head_frame, keys, sums) in HEADS.items():
+        frame, old = fresh[name], None if previous is None else previous[head_frame]
+        if name == "quality_counts":
+            groups = [(kind, frame[frame["table"] == table], None if old is None else old[old["table"] == table])
+                      for table, kind in TIME_TABLES.items()]
+            passed = [frame[~frame["table"].isin(list(TIME_TABLES))].drop(columns="head")]
+        else:
+            groups, passed = [(HEAD_KINDS[name], frame, old)], []
+        rolled = [roll_months(rows, head, keys, sums, starts[kind]["next_month"]) for kind, rows, head in groups]
+        out[name] = pd.concat([*passed, *(r for r, _ in rolled)], ignore_index=True)
+        out[head_frame] = pd.concat([h for _, h in rolled], ignore_index=True)
+    finished = finished_items(out.pop("req_item_bucket.finished"))
+    out["req_item_month"] = combine(out.pop("req_item_month.submitted"), finished["req_item_month.finished"],
+                                    KEYS["req_item_month"])
+    out["proc_item_month"], out["proc_hist"] = finished["proc_item_month"], finished["proc_hist"]
+    return out
+
+
 def build_snapshot_frames(fresh: dict, previous: dict | None, cutoff: agg.Cutoff) -> dict[str, pd.DataFrame]:
     """Fresh frames alone (full refresh) or merged into the previous snapshot's (incremental)."""
-    if previous is None or cutoff.full:
+    incremental = previous is not None and not cutoff.full
+    fresh = rolled_up(fresh, previous if incremental else None, cutoff)
+    if not incremental:
         frames = dict(fresh)
     else:
         frames = {name: merge_frame(name, previous[name], fresh[name], cutoff) for name in MERGE_KEYS}
+        frames |= {head: fresh[head] for head, _, _ in HEADS.values()}
         frames["quality_counts"] = merge_quality(previous["quality_counts"], fresh["quality_counts"], cutoff, "month")
         frames["quality_rows"] = merge_quality(previous["quality_rows"], fresh["quality_rows"], cutoff, "time")
     frames["quality_rows"] = newest_per_reason(frames["quality_rows"], QUALITY_SAMPLE_PER_REASON)
@@ -267,6 +335,33 @@ def source_rows(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
         "review": int(frames["rev_day"]["reviews"].sum() + bad.get("review", 0)),
         "district_indicator": int(len(frames["indicators"]) + bad.get("district_indicator", 0)),
     }
+
+
+def planned(watermark: datetime | None, late_hours: int, deadlines: Deadlines) -> agg.Cutoff:
+    """The cutoff of a refresh after `watermark` (full without one): the watermark minus the late window, and
+    for reviews also minus the longest rectification or visit period at that day."""
+    if watermark is None:
+        return agg.Cutoff()
+    lookback = max(rule.lookback_days((watermark - timedelta(hours=late_hours)).date())
+                   for rule in (deadlines.rectify, deadlines.visit))
+    return agg.plan(watermark, late_hours, lookback)
+
+
+def plan_cutoff(meta: dict | None, now: datetime, late_hours: int, deadlines: Deadlines) -> agg.Cutoff:
+    """The cutoff of this refresh and of the next (where this one's heads end).
+
+    Incremental from the previous snapshot's heads (`meta`, None: full), provided they do not start after the
+    cutoff its watermark asks for (they may start before it: reading more days is always right). Otherwise, or
+    when it kept no heads (an older snapshot, or late_hours raised since), the refresh is full."""
+    following = planned(now, late_hours, deadlines)
+    heads = (meta or {}).get("heads")
+    if not heads or "watermark" not in meta:
+        return agg.Cutoff().then(following)
+    wanted = planned(datetime.fromisoformat(meta["watermark"]), late_hours, deadlines)
+    request, review = date.fromisoformat(heads["request"]), date.fromisoformat(heads["review"])
+    if request > wanted.request_day or review > wanted.review_day:
+        return agg.Cutoff().then(following)
+    return agg.Cutoff(request, review).then(following)
 
 
 def refresh(
@@ -302,13 +397,7 @@ def refresh(
         previous = None if full else last
         usable = (previous is not None and all(name in previous.frames for name in KEYS)
                   and previous.meta.get("deadlines") == deadlines.fingerprint())
-        watermark = (
-            datetime.fromisoformat(previous.meta["watermark"]) if usable and "watermark" in previous.meta else None
-        )
-        lookback = None if watermark is None else max(
-            rule.lookback_days((watermark - timedelta(hours=late_hours)).date())
-            for rule in (deadlines.rectify, deadlines.visit))
-        cutoff = agg.plan(watermark, late_hours, lookback or 0)
+        cutoff = plan_cutoff(previous.meta if usable else None, now, late_hours, deadlines)
         try:
             fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
         except SourceError as exc:
@@ -321,6 +410,7 @@ def refresh(
             "kind": "full" if cutoff.full else "incremental",
             "watermark": now.isoformat(),
             "cutoff": cutoff.request_day.isoformat() if cutoff.request_day else None,
+            "heads": {"request": cutoff.next_request_day.isoformat(), "review": cutoff.next_review_day.isoformat()},
             "duration_s": round(time.perf_counter() - started, 3),
             "source_rows": source_rows(frames),
             "bad_rows": int(frames["quality_counts"]["rows"].sum()),

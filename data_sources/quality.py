@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import and_, case, exists, func, literal, or_, select, true, tuple_, union_all
@@ -156,7 +157,7 @@ def _unprocessed(result) -> bool:
 CHUNK_ROWS = 50_000
 
 
-def result_frame(result) -> pd.DataFrame:
+def result_frame(result, objects: bool = False) -> pd.DataFrame:
     """A SQLAlchemy result as a DataFrame, one column per result column, read in chunks so that only one chunk
     of Python row tuples is held at a time (not with `stream_results`: SQLAlchemy then buffers rows ahead of the
     DBAPI cursor read here).
@@ -164,7 +165,11 @@ def result_frame(result) -> pd.DataFrame:
     The rows go in as plain tuples: handed SQLAlchemy `Row`s, pandas asks each row for namedtuple attributes
     that a Row answers by raising, which cost 2 s per 500,000 rows. Where no column needs result processing (the
     refresh's grouped statements), the tuples come straight from the DBAPI cursor: 0.2 s instead of 1.1 s for
-    SQLAlchemy's rows at 500,000 rows (docs/benchmarks.md)."""
+    SQLAlchemy's rows at 500,000 rows (docs/benchmarks.md).
+
+    With `objects`, every column holds the values as the driver gave them (no inference: an integer column
+    with a NULL stays integers and None, not floats), so that a listed row reads the same whichever other rows
+    were read with it."""
     keys = list(result.keys())
     if _unprocessed(result):
         fetch = result.cursor.fetchmany
@@ -173,16 +178,16 @@ def result_frame(result) -> pd.DataFrame:
             return [tuple(row) for row in result.fetchmany(size)]
     chunks = []
     while rows := fetch(CHUNK_ROWS):
-        chunks.append(pd.DataFrame(list(rows), columns=keys))
+        chunks.append(pd.DataFrame(list(rows), columns=keys, dtype=object if objects else None))
     if not chunks:
         return pd.DataFrame(columns=keys)
     return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
 
-def _read(sources, table: str, stmt) -> pd.DataFrame:
-    """Run a statement in the source that holds a table."""
+def _read(sources, table: str, stmt, objects: bool = False) -> pd.DataFrame:
+    """Run a statement in the source that holds a table (result_frame)."""
     with sources.engine(sources.source_of(table)).connect() as conn:
-        return result_frame(conn.execute(stmt))
+        return result_frame(conn.execute(stmt), objects)
 
 
 def _since_scope(table: str, since: dict | None):
@@ -241,7 +246,7 @@ def bad_row_listing(
         stmt = stmt.where(rows.c.reason == reason)
     time_col = rows.c[spec["time"]]
     stmt = stmt.order_by(time_col.is_(None).desc(), time_col.desc(), *(rows.c[k] for k in spec["id"]))
-    raw = _read(sources, table, stmt.offset(offset).limit(limit))
+    raw = _read(sources, table, stmt.offset(offset).limit(limit), objects=True)
     return listing_frame(table, raw)
 
 
@@ -258,7 +263,7 @@ def bad_rows_of(sources, table: str, codes, now: datetime, ids, since: dict | No
     stmt = select(rows).where(rows.c.reason.is_not(None))
     if dated is not None:
         stmt = stmt.where(dated(rows.c))
-    return listing_frame(table, _read(sources, table, stmt))
+    return listing_frame(table, _read(sources, table, stmt, objects=True))
 
 
 def bad_row_sample(sources, table: str, codes, now: datetime, per_reason: int, since: dict | None = None):
@@ -272,7 +277,7 @@ def bad_row_sample(sources, table: str, codes, now: datetime, per_reason: int, s
     )
     ranked = select(rows, newest.label("newest")).where(rows.c.reason.is_not(None)).subquery("bad_ranked")
     stmt = select(*(col for col in ranked.c if col.key != "newest")).where(ranked.c.newest <= per_reason)
-    raw = _read(sources, table, stmt.order_by(ranked.c.reason, ranked.c.newest))
+    raw = _read(sources, table, stmt.order_by(ranked.c.reason, ranked.c.newest), objects=True)
     return listing_frame(table, raw)
 
 
@@ -282,6 +287,8 @@ def _json_value(value):
         return None
     if hasattr(value, "isoformat"):
         return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
     return value.item() if hasattr(value, "item") else value
 
 

@@ -198,3 +198,38 @@ def test_incremental_equals_full_on_each_database(db_url, city):
     sources.dispose()
     assert_same_snapshots(incremental, full)
     assert incremental.meta["cutoff"] == "2026-11-19"
+
+
+def test_incremental_across_month_ends_equals_full(db_url, city):
+    """Refreshes day by day across a month's end (the requests' next cutoff moves into the new month, whose head
+    starts empty) and three weeks later (the reviews' cutoff, a rectification period back, crosses too): every
+    incremental snapshot equals a full one, heads included."""
+    sources = SqlSources({"services": db_url, "reviews": db_url, "indicators": db_url})
+    sources.create_schema()
+    run_demo(sources, city, scale=2_000, seed=5, end=date(2026, 11, 28), bad_share=0.01)
+    store = InProcessStore()
+    run(sources, store, city, datetime(2026, 11, 29, 20, 0))
+    drawn = [("230102", "web", 3.0, 2.0, False), ("230113", "app", 30.0, None, True),
+             ("230125", "window", 40.0, 30.0, False), ("239999", "web", 5.0, 1.0, False)]
+    reviews = [("230102", 1, 5.0, False, True), ("230113", 2, 30.0, False, False), ("230125", 5, 40.0, True, False)]
+    heads = []
+    for day in (date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3), date(2026, 12, 24),
+                date(2026, 12, 25)):
+        now = datetime.combine(day, datetime.min.time()) + timedelta(hours=20)
+        append(sources, drawn, reviews, 30.0, now, visit_hours=90.0)
+        with sources.engine("services").begin() as conn:  # the day's rows get ids of their own
+            table = sources.table("services", "service_request")
+            conn.execute(update(table).where(table.c.request_id.like("N%"), ~table.c.request_id.contains("-"))
+                         .values(request_id=table.c.request_id + f"-{day:%d}"))
+        with sources.engine("reviews").begin() as conn:
+            table = sources.table("reviews", "review")
+            conn.execute(update(table).where(table.c.review_id.like("NV%"), ~table.c.review_id.contains("-"))
+                         .values(review_id=table.c.review_id + f"-{day:%d}"))
+        incremental = run(sources, store, city, now)
+        full = run(sources, InProcessStore(), city, now, full=True)
+        assert_same_snapshots(incremental, full)
+        heads.append(incremental.meta["heads"])
+    sources.dispose()
+    assert [h["request"] for h in heads] == ["2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-22",
+                                             "2026-12-23"]
+    assert heads[3]["review"] < heads[4]["review"] == "2026-12-01" < heads[5]["review"]
