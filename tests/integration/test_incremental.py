@@ -233,3 +233,20 @@ def test_incremental_across_month_ends_equals_full(db_url, city):
     assert [h["request"] for h in heads] == ["2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-22",
                                              "2026-12-23"]
     assert heads[3]["review"] < heads[4]["review"] == "2026-12-01" < heads[5]["review"]
+
+
+def test_a_wider_late_window_makes_the_next_refresh_full(base, tmp_path, city):
+    """The heads of a snapshot end where its next cutoff was planned; a refresh whose late window reaches
+    further back runs in full, and one with a narrower window starts at the heads (reading more days)."""
+    for file in base.glob("*.sqlite"):
+        shutil.copy(file, tmp_path / file.name)
+    sources = sqlite_sources(tmp_path)
+    store = InProcessStore()
+    run(sources, store, city, NOW1)
+    later = NOW1 + timedelta(hours=6)
+    narrower = refresh(sources, store, city, later, deadlines=RULES, late_hours=24)
+    assert narrower is not None and store.current().meta["kind"] == "incremental"
+    assert store.current().meta["cutoff"] == "2026-11-19"  # the heads of the first refresh, not 11-20
+    wider = refresh(sources, store, city, later + timedelta(hours=1), deadlines=RULES, late_hours=96)
+    sources.dispose()
+    assert wider is not None and store.current().meta["kind"] == "full"
