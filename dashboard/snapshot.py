@@ -11,6 +11,7 @@ it serves that copy (and says so in /health), and it reads the store again when 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -56,18 +57,57 @@ class Snapshot:
 # Arrow converts in the calling thread, never in its own thread pool: a daemon thread (a server's refresher or
 # reader) converting while the interpreter exits deadlocked the pool's shutdown at exit (seen in CI: pytest
 # hung after its last test). The frames are small; one thread is enough.
+#
+# And no thread is inside Arrow once the interpreter finalizes: a daemon thread that Python stops there (it
+# ends a thread that wants the GIL back by unwinding its stack, which Arrow's C++ frames refuse) aborts the
+# whole process ("terminate called without an active exception", exit status -6). An exit handler closes the
+# gate below and waits for the conversions under way; a conversion asked for after that waits for good (a
+# daemon thread waiting on a Python lock is simply dropped at exit).
+_gate = threading.Condition()
+_converting = 0
+_closing = False
+EXIT_WAIT_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def _arrow_work():
+    """Count a conversion under way; once the process is exiting, never start one."""
+    global _converting
+    with _gate:
+        while _closing:
+            _gate.wait()
+        _converting += 1
+    try:
+        yield
+    finally:
+        with _gate:
+            _converting -= 1
+            _gate.notify_all()
+
+
+@atexit.register
+def _close_gate() -> None:
+    """At exit: let the conversions under way finish (bounded), start no more."""
+    global _closing
+    with _gate:
+        _closing = True
+        _gate.wait_for(lambda: _converting == 0, timeout=EXIT_WAIT_SECONDS)
+
+
 def encode_frame(frame: pd.DataFrame) -> bytes:
     """A frame as Arrow IPC stream bytes."""
-    table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    with _arrow_work():
+        table = pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return sink.getvalue().to_pybytes()
 
 
 def decode_frame(data: bytes) -> pd.DataFrame:
     """Arrow IPC stream bytes back to a frame."""
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pandas(use_threads=False)
+    with _arrow_work():
+        return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pandas(use_threads=False)
 
 
 class InProcessStore:

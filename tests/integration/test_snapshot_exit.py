@@ -1,5 +1,7 @@
-"""A process whose daemon threads are decoding snapshots when it exits still exits (Arrow's own thread pool,
-shut down at exit while a thread waited on it, hung pytest in CI after its last test)."""
+"""A process whose daemon threads are decoding snapshots when it exits still exits, and cleanly: Arrow's own
+thread pool, shut down at exit while a thread waited on it, hung pytest in CI after its last test; and a daemon
+thread stopped by the interpreter inside Arrow aborted the process (exit status -6, "terminate called without
+an active exception": 3 of 5 runs of this test before the exit gate of dashboard/snapshot.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,6 @@ PROGRAM = textwrap.dedent("""
 
 
 def test_exit_while_daemon_threads_decode_snapshots():
-    for _ in range(3):  # with Arrow's thread pool this hung every time
+    for _ in range(5):  # with Arrow's thread pool this hung every time
         done = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "main thread done" in done.stdout, done.stderr[-2000:]
