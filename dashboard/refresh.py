@@ -71,6 +71,13 @@ HEADS = {
 KEYS |= {frame: keys for frame, keys, _ in HEADS.values()}
 HEAD_KINDS = {"req_item_month.submitted": "request", "req_item_bucket.finished": "request", "rev_item_month": "review"}
 TIME_TABLES = {"service_request": "request", "review": "review"}
+# Rows of a frame with a time key are kept in time-first key order, so that an incremental refresh's merge is
+# the kept rows (a slice before the cutoff) followed by the new rows, with no sort of the whole frame.
+SORT_KEYS = {name: [rule[0], *(k for k in KEYS[name] if k != rule[0])]
+             for name, rule in MERGE_KEYS.items() if rule is not None}
+# The snapshot layout this code merges into (meta "layout"): a snapshot of another layout (rows in another order,
+# no heads) is not merged into, the refresh is full.
+LAYOUT = 2
 COUNT_COLUMNS = {
     "submitted",
     "finished",
@@ -101,7 +108,7 @@ def _normalise(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
         elif col == "value":
             frame[col] = pd.to_numeric(frame[col]).astype("float64")
-    keys = [k for k in KEYS.get(name, []) if k in frame.columns]
+    keys = [k for k in SORT_KEYS.get(name, KEYS.get(name, [])) if k in frame.columns]
     return frame.sort_values(keys, ignore_index=True) if keys else frame.reset_index(drop=True)
 
 
@@ -143,13 +150,15 @@ def roll_months(fresh: pd.DataFrame, head: pd.DataFrame | None, keys: list[str],
 
 
 def merge_frame(name: str, old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cutoff) -> pd.DataFrame:
-    """Old rows before the cutoff plus every re-aggregated row."""
+    """Old rows before the cutoff plus every re-aggregated row, normalised. Both are in time-first key order
+    (SORT_KEYS), so the old rows kept are a slice and the result needs no sort."""
     rule = MERGE_KEYS.get(name)
     if rule is None:
-        return new
+        return _normalise(name, new)
     column, kind = rule
     start = cutoff_values(cutoff)[kind][column]
-    return pd.concat([old[old[column] < start], new], ignore_index=True)
+    kept = old.iloc[: int(old[column].searchsorted(start, side="left"))]
+    return pd.concat([kept, _normalise(name, new)], ignore_index=True)
 
 
 def merge_quality(old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cutoff, time_col: str) -> pd.DataFrame:
@@ -318,13 +327,14 @@ def build_snapshot_frames(fresh: dict, previous: dict | None, cutoff: agg.Cutoff
     fresh = rolled_up(fresh, previous if incremental else None, cutoff)
     if not incremental:
         frames = dict(fresh)
+        merged = {}
     else:
-        frames = {name: merge_frame(name, previous[name], fresh[name], cutoff) for name in MERGE_KEYS}
-        frames |= {head: fresh[head] for head, _, _ in HEADS.values()}
+        merged = {name: merge_frame(name, previous[name], fresh[name], cutoff) for name in MERGE_KEYS}
+        frames = {head: fresh[head] for head, _, _ in HEADS.values()}
         frames["quality_counts"] = merge_quality(previous["quality_counts"], fresh["quality_counts"], cutoff, "month")
         frames["quality_rows"] = merge_quality(previous["quality_rows"], fresh["quality_rows"], cutoff, "time")
     frames["quality_rows"] = newest_per_reason(frames["quality_rows"], QUALITY_SAMPLE_PER_REASON)
-    return {name: _normalise(name, frame) for name, frame in frames.items()}
+    return merged | {name: _normalise(name, frame) for name, frame in frames.items()}
 
 
 def source_rows(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
@@ -396,7 +406,8 @@ def refresh(
         last = store.current()
         previous = None if full else last
         usable = (previous is not None and all(name in previous.frames for name in KEYS)
-                  and previous.meta.get("deadlines") == deadlines.fingerprint())
+                  and previous.meta.get("deadlines") == deadlines.fingerprint()
+                  and previous.meta.get("layout") == LAYOUT)
         cutoff = plan_cutoff(previous.meta if usable else None, now, late_hours, deadlines)
         try:
             fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
@@ -416,6 +427,7 @@ def refresh(
             "bad_rows": int(frames["quality_counts"]["rows"].sum()),
             "checked_at": now.isoformat(sep=" "),
             "deadlines": deadlines.fingerprint(),
+            "layout": LAYOUT,
         }
         events = []
         if alert_rules is not None:
