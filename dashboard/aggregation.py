@@ -266,18 +266,20 @@ def quality_parts(c, time: str, head: str, ident: str, since: dict | None, table
     `per_reason` of each reason (undated first, then newest), whose rows are read afterwards through the id
     index. With `since` (table -> first datetime, an incremental refresh), only rows dated from then on, or
     undated."""
-    moment = c[time]
     start = (since or {}).get(table)
-    bad = and_(c.reason.is_not(None), true() if start is None else or_(moment >= start, moment.is_(None)))
+    bad = and_(c.reason.is_not(None), true() if start is None else or_(c[time] >= start, c[time].is_(None)))
+    # the bad rows once, apart: both parts below read them, and the classified rows are every row of the table
+    # (reading those twice for the few bad ones cost 2.3 s at 10M requests)
+    rows = select(c[ident].label("bad_id"), c.reason, c[time].label("moment"), c[head].label("head")).where(
+        bad).cte(f"{table}_bad")
+    b = rows.c
     # the month in a subquery: grouping by year_month() itself would bind its format twice, which PostgreSQL
     # takes for two different expressions
-    dated = select(c.reason, year_month(moment).label("bad_month"), c[head].label("head")).where(bad).subquery(
-        f"{table}_bad_rows")
+    dated = select(b.reason, year_month(b.moment).label("bad_month"), b.head).subquery(f"{table}_bad_rows")
     newest = func.row_number().over(
-        partition_by=c.reason, order_by=[moment.is_(None).desc(), moment.desc(), c[ident]]
+        partition_by=b.reason, order_by=[b.moment.is_(None).desc(), b.moment.desc(), b.bad_id]
     )
-    ranked = select(c[ident].label("bad_id"), c.reason, newest.label("newest")).where(bad).subquery(
-        f"{table}_bad_ranked")
+    ranked = select(b.bad_id, b.reason, newest.label("newest")).subquery(f"{table}_bad_ranked")
     return {
         f"{table}.bad_counts": select(dated.c.reason, dated.c.bad_month, dated.c.head,
                                       func.count().label("bad_rows"))
