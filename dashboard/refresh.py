@@ -57,19 +57,19 @@ KEYS = {
     "quality_counts": ["source", "table", "reason", "month"],
     "quality_rows": ["table", "reason", "time", "row_id"],
 }
-# Monthly grains kept with a head (dashboard.aggregation): the snapshot frame that holds each head, its keys
-# (month included) and its sums. The head of a grain sums the days of the next refresh's first month before the
-# next cutoff, so that refresh re-aggregates from the cutoff day, not from the first of the month.
+# Monthly grains kept with a head (dashboard.aggregation): the snapshot frame that holds each head, whose cutoff
+# it follows (None: each fact table's own, for the bad-row counts), its keys (month included) and its sums. The
+# head of a grain sums the days of the next refresh's first month before the next cutoff, so that refresh
+# re-aggregates from the cutoff day, not from the first of the month.
 HEADS = {
-    "req_item_month.submitted": ("req_item_head", KEYS["req_item_month"], ["submitted"]),
-    "req_item_bucket.finished": ("req_bucket_head", [*KEYS["req_item_month"], "bucket"],
+    "req_item_month.submitted": ("req_item_head", "request", KEYS["req_item_month"], ["submitted"]),
+    "req_item_bucket.finished": ("req_bucket_head", "request", [*KEYS["req_item_month"], "bucket"],
                                  ["finished", "completed", "on_time"]),
-    "rev_item_month": ("rev_item_head", KEYS["rev_item_month"],
+    "rev_item_month": ("rev_item_head", "review", KEYS["rev_item_month"],
                        ["reviews", "score_sum", *agg.REVIEW_SUMS, *agg.DEADLINE_SUMS]),
-    "quality_counts": ("quality_head", KEYS["quality_counts"], ["rows"]),
+    "quality_counts": ("quality_head", None, KEYS["quality_counts"], ["rows"]),
 }
-KEYS |= {frame: keys for frame, keys, _ in HEADS.values()}
-HEAD_KINDS = {"req_item_month.submitted": "request", "req_item_bucket.finished": "request", "rev_item_month": "review"}
+KEYS |= {frame: keys for frame, _, keys, _ in HEADS.values()}
 TIME_TABLES = {"service_request": "request", "review": "review"}
 # Rows of a frame with a time key are kept in time-first key order, so that an incremental refresh's merge is
 # the kept rows (a slice before the cutoff) followed by the new rows, with no sort of the whole frame.
@@ -303,15 +303,15 @@ def rolled_up(fresh: dict, previous: dict | None, cutoff: agg.Cutoff) -> dict[st
     bucket = fresh["req_item_bucket.finished"]["bucket"]
     fresh = fresh | {"req_item_bucket.finished": fresh["req_item_bucket.finished"].assign(
         bucket=pd.to_numeric(bucket).fillna(-1).astype("int64"))}
-    for name, (head_frame, keys, sums) in HEADS.items():
+    for name, (head_frame, kind, keys, sums) in HEADS.items():
         frame, old = fresh[name], None if previous is None else previous[head_frame]
-        if name == "quality_counts":
-            groups = [(kind, frame[frame["table"] == table], None if old is None else old[old["table"] == table])
-                      for table, kind in TIME_TABLES.items()]
+        if kind is None:
+            groups = [(own, frame[frame["table"] == table], None if old is None else old[old["table"] == table])
+                      for table, own in TIME_TABLES.items()]
             passed = [frame[~frame["table"].isin(list(TIME_TABLES))].drop(columns="head")]
         else:
-            groups, passed = [(HEAD_KINDS[name], frame, old)], []
-        rolled = [roll_months(rows, head, keys, sums, starts[kind]["next_month"]) for kind, rows, head in groups]
+            groups, passed = [(kind, frame, old)], []
+        rolled = [roll_months(rows, head, keys, sums, starts[of]["next_month"]) for of, rows, head in groups]
         out[name] = pd.concat([*passed, *(r for r, _ in rolled)], ignore_index=True)
         out[head_frame] = pd.concat([h for _, h in rolled], ignore_index=True)
     finished = finished_items(out.pop("req_item_bucket.finished"))
@@ -330,7 +330,7 @@ def build_snapshot_frames(fresh: dict, previous: dict | None, cutoff: agg.Cutoff
         merged = {}
     else:
         merged = {name: merge_frame(name, previous[name], fresh[name], cutoff) for name in MERGE_KEYS}
-        frames = {head: fresh[head] for head, _, _ in HEADS.values()}
+        frames = {head: fresh[head] for head, _, _, _ in HEADS.values()}
         frames["quality_counts"] = merge_quality(previous["quality_counts"], fresh["quality_counts"], cutoff, "month")
         frames["quality_rows"] = merge_quality(previous["quality_rows"], fresh["quality_rows"], cutoff, "time")
     frames["quality_rows"] = newest_per_reason(frames["quality_rows"], QUALITY_SAMPLE_PER_REASON)
