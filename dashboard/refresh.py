@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -25,6 +26,10 @@ RETRY_MAX_SECONDS = 300.0
 
 # Bad rows kept in a snapshot for the data-quality listing, per table and reason.
 QUALITY_SAMPLE_PER_REASON = 100
+# Source reads of a refresh at once (aggregate), each on its own connection: the requests' statement runs in the
+# database while the reviews' does, and while Python turns the other's rows into frames. Two, as the cores of the
+# machines measured (docs/benchmarks.md): four were no faster there.
+READ_THREADS = 2
 
 # Frame -> (key column whose values from the cutoff on are replaced, which cutoff); None: replaced whole.
 MERGE_KEYS = {
@@ -237,6 +242,63 @@ def quality_of(sources: Sources, table: str, part: dict, codes, now: datetime, s
     return frame, sources.bad_rows(table, codes, now, part[f"{table}.bad_ids"]["bad_id"].tolist(), since)
 
 
+def request_frames(sources: Sources, codes, now: datetime, cutoff: agg.Cutoff) -> dict[str, pd.DataFrame]:
+    """The request parts of `aggregate`: one statement over the classified requests, and their bad rows."""
+    r = sources.classified("service_request", codes, now, agg.request_scope(cutoff)).c
+    parts = agg.request_statements(r, cutoff, QUALITY_SAMPLE_PER_REASON)
+    req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
+    counts, rows = quality_of(sources, "service_request", req, codes, now, cutoff.since)
+    return {
+        "req_day": combine(req["req_day.submitted"], req["req_day.finished"], KEYS["req_day"]),
+        "req_item_month.submitted": req["req_item_month.submitted"],
+        "req_item_bucket.finished": req["req_item_bucket.finished"],
+        "quality_counts": counts,
+        "quality_rows": rows,
+    }
+
+
+def review_frames(sources: Sources, codes, now: datetime, cutoff: agg.Cutoff,
+                  deadlines: Deadlines) -> dict[str, pd.DataFrame]:
+    """The review parts of `aggregate`: one statement over the classified reviews, their deadlines judged, and
+    their bad rows."""
+    review_columns = sources.review_columns()  # before the review statements: which columns they may read
+    v = sources.classified("review", codes, now, agg.review_scope(cutoff)).c
+    parts = agg.review_statements(v, cutoff, QUALITY_SAMPLE_PER_REASON)
+    rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
+    counts, rows = quality_of(sources, "review", rev, codes, now, cutoff.since)
+    judged = judge_deadlines(rev["rev_pairs"], deadlines)
+    next_day = "" if cutoff.next_review_day is None else cutoff.next_review_day.isoformat()
+    judged["head"] = (judged["day"] < next_day).astype("int64")
+    return {
+        "rev_day": with_deadline_sums(rev["rev_day"], judged, KEYS["rev_day"]),
+        "rev_item_month": with_deadline_sums(rev["rev_item_month"].astype({"head": "int64"}), judged,
+                                             [*KEYS["rev_item_month"], "head"]),
+        "review_columns": review_columns,
+        "quality_counts": counts,
+        "quality_rows": rows,
+    }
+
+
+def indicator_frames(sources: Sources, codes, now: datetime, cutoff: agg.Cutoff) -> dict[str, pd.DataFrame]:
+    """The indicators, read whole, their bad-row counts and sample, and the reference tables."""
+    return {
+        "indicators": sources.read(
+            "district_indicator", agg.indicator_statement(sources.clean("district_indicator", codes, now).c)),
+        "quality_counts": sources.bad_row_counts(codes, now, cutoff.since, tables=("district_indicator",)),
+        "quality_rows": sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, cutoff.since,
+                                               tables=("district_indicator",)),
+        "units": sources.read_units(),
+        "departments": sources.read_reference("department"),
+        "items": sources.read_reference("service_item"),
+    }
+
+
+def open_bad_frames(sources: Sources, codes, now: datetime) -> dict[str, pd.DataFrame]:
+    """Every open bad review."""
+    clean = sources.clean("review", codes, now, agg.open_bad_scope).c
+    return {"open_bad": sources.read("review", agg.open_bad_statement(clean))}
+
+
 def aggregate(
     sources: Sources, codes, now: datetime, cutoff: agg.Cutoff, deadlines: Deadlines, progress=None
 ) -> dict[str, pd.DataFrame]:
@@ -244,50 +306,32 @@ def aggregate(
     grains of HEADS (and bad-row counts) with their `head` flag, to be rolled up by build_snapshot_frames.
 
     Each fact table is classified once: one statement gives its aggregates, its bad-row counts and the ids of
-    its sampled bad rows (dashboard.aggregation.quality_parts)."""
+    its sampled bad rows (dashboard.aggregation.quality_parts). The reads run READ_THREADS at a time, each on
+    its own connection: the databases work on one while Python turns another's rows into frames."""
     step = progress or (lambda label: None)
-    step("requests")
-    r = sources.classified("service_request", codes, now, agg.request_scope(cutoff)).c
-    parts = agg.request_statements(r, cutoff, QUALITY_SAMPLE_PER_REASON)
-    req = agg.split_parts(sources.read("service_request", agg.one_statement(parts)), parts)
-    req_bad = quality_of(sources, "service_request", req, codes, now, cutoff.since)
-    step("reviews")
-    review_columns = sources.review_columns()  # before the review statements: which columns they may read
-    v = sources.classified("review", codes, now, agg.review_scope(cutoff)).c
-    parts = agg.review_statements(v, cutoff, QUALITY_SAMPLE_PER_REASON)
-    rev = agg.split_parts(sources.read("review", agg.one_statement(parts)), parts)
-    rev_bad = quality_of(sources, "review", rev, codes, now, cutoff.since)
-    judged = judge_deadlines(rev["rev_pairs"], deadlines)
-    next_day = "" if cutoff.next_review_day is None else cutoff.next_review_day.isoformat()
-    judged["head"] = (judged["day"] < next_day).astype("int64")
-    rev_day = with_deadline_sums(rev["rev_day"], judged, KEYS["rev_day"])
-    rev_item_month = with_deadline_sums(rev["rev_item_month"].astype({"head": "int64"}), judged,
-                                        [*KEYS["rev_item_month"], "head"])
-    step("open bad reviews")
-    open_bad = sources.read("review", agg.open_bad_statement(sources.clean("review", codes, now, agg.open_bad_scope).c))
-    step("indicators")
-    indicators = sources.read(
-        "district_indicator", agg.indicator_statement(sources.clean("district_indicator", codes, now).c)
-    )
-    ind_counts = sources.bad_row_counts(codes, now, cutoff.since, tables=("district_indicator",))
-    ind_rows = sources.bad_row_sample(codes, now, QUALITY_SAMPLE_PER_REASON, cutoff.since,
-                                      tables=("district_indicator",))
-    step("bad rows")
-    frames = {
-        "req_day": combine(req["req_day.submitted"], req["req_day.finished"], KEYS["req_day"]),
-        "req_item_month.submitted": req["req_item_month.submitted"],
-        "req_item_bucket.finished": req["req_item_bucket.finished"],
-        "rev_day": rev_day,
-        "rev_item_month": rev_item_month,
-        "open_bad": open_bad,
-        "review_columns": review_columns,
-        "indicators": indicators,
-        "units": sources.read_units(),
-        "departments": sources.read_reference("department"),
-        "items": sources.read_reference("service_item"),
-        "quality_counts": pd.concat([req_bad[0], rev_bad[0], ind_counts], ignore_index=True),
-        "quality_rows": pd.concat([req_bad[1], rev_bad[1], ind_rows], ignore_index=True),
+    tasks = {
+        "requests": lambda: request_frames(sources, codes, now, cutoff),
+        "reviews": lambda: review_frames(sources, codes, now, cutoff, deadlines),
+        "open bad reviews": lambda: open_bad_frames(sources, codes, now),
+        "indicators": lambda: indicator_frames(sources, codes, now, cutoff),
     }
+
+    def run(label, task):
+        step(label)
+        return task()
+
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="refresh-read") as pool:
+        futures = [pool.submit(run, label, task) for label, task in tasks.items()]
+        try:
+            done = [future.result() for future in futures]
+        except BaseException:  # a failed read fails the refresh: the reads not yet started are not started
+            for future in futures:
+                future.cancel()
+            raise
+    step("merge")
+    frames = {name: frame for part in done for name, frame in part.items() if not name.startswith("quality_")}
+    for name in ("quality_counts", "quality_rows"):
+        frames[name] = pd.concat([part[name] for part in done if name in part], ignore_index=True)
     return frames
 
 

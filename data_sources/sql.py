@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -48,14 +49,18 @@ class SqlSources(Sources):
         self._meta = {name: factory() for name, factory in METADATA.items()}
         self._mapped: dict[str, Any] = {}
         self._optional: dict[str, bool] | None = None
+        # a refresh reads from several threads at once (dashboard.refresh.aggregate): engines, mapped tables and
+        # the optional columns are made and replaced under this lock, so that none is made twice
+        self._lock = threading.RLock()
 
     def engine(self, source: str) -> Engine:
         """The engine of one source, created on first use."""
-        if source not in self._engines:
-            url = make_url(self.urls[source])
-            args = connect_args(url, self.work_mem)
-            self._engines[source] = create_engine(url, pool_pre_ping=True, connect_args=args)
-        return self._engines[source]
+        with self._lock:
+            if source not in self._engines:
+                url = make_url(self.urls[source])
+                args = connect_args(url, self.work_mem)
+                self._engines[source] = create_engine(url, pool_pre_ping=True, connect_args=args)
+            return self._engines[source]
 
     def table(self, source: str, name: str):
         """A canonical table of a source, as the demo generator and the embedded default write it."""
@@ -69,26 +74,28 @@ class SqlSources(Sources):
         """
         source = next(s for s, md in self._meta.items() if name in md.tables)
         physical = self._meta[source].tables[name]
-        absent = [c for c, there in self.optional_columns().items() if not there] if name == "review" else []
-        if (self.mapping is None or not self.mapping.covers(name)) and not absent:
-            return physical
-        if name not in self._mapped:
-            self._mapped[name] = build_canonical(self.mapping or Mapping(), self.engine(source), physical,
-                                                 self.timezone, absent)
-        return self._mapped[name]
+        with self._lock:
+            absent = [c for c, there in self.optional_columns().items() if not there] if name == "review" else []
+            if (self.mapping is None or not self.mapping.covers(name)) and not absent:
+                return physical
+            if name not in self._mapped:
+                self._mapped[name] = build_canonical(self.mapping or Mapping(), self.engine(source), physical,
+                                                     self.timezone, absent)
+            return self._mapped[name]
 
     def optional_columns(self, ask: bool = False) -> dict[str, bool]:
         """Which optional review columns the review source provides: asked once and kept, or asked again with
         `ask` (each refresh does, so a column added to the real table is seen without a restart)."""
-        if self._optional is None or ask:
-            try:
-                found = optional_review_columns(self.mapping, self.engine("reviews"))
-            except SQLAlchemyError as exc:
-                raise SourceError(f"reviews source: {_describe(exc)}") from exc
-            if found != self._optional:
-                self._mapped.pop("review", None)  # rebuilt with the columns the source has now
-            self._optional = found
-        return self._optional
+        with self._lock:
+            if self._optional is None or ask:
+                try:
+                    found = optional_review_columns(self.mapping, self.engine("reviews"))
+                except SQLAlchemyError as exc:
+                    raise SourceError(f"reviews source: {_describe(exc)}") from exc
+                if found != self._optional:
+                    self._mapped.pop("review", None)  # rebuilt with the columns the source has now
+                self._optional = found
+            return self._optional
 
     def review_columns(self) -> pd.DataFrame:
         """The optional review columns and whether this source provides each, asked now (a snapshot frame)."""
