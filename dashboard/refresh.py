@@ -162,7 +162,9 @@ def merge_frame(name: str, old: pd.DataFrame, new: pd.DataFrame, cutoff: agg.Cut
         return _normalise(name, new)
     column, kind = rule
     start = cutoff_values(cutoff)[kind][column]
-    kept = old.iloc[: int(old[column].searchsorted(start, side="left"))]
+    # the old rows are sorted by the column first: the rows before the cutoff are those that compare less
+    # (a vectorised count; searchsorted would turn Arrow-backed strings into Python objects first)
+    kept = old.iloc[: int((old[column] < start).sum())]
     return pd.concat([kept, _normalise(name, new)], ignore_index=True)
 
 
