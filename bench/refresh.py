@@ -116,11 +116,10 @@ def child(work: Path) -> None:
         local.label = label
         marks.append((label, time.perf_counter()))
 
-    event.listen(
-        Engine,
-        "before_cursor_execute",
-        lambda conn, cursor, sql, params, context, many: statements.append((getattr(local, "label", FIRST_STEP), sql, params)),
-    )
+    def record(conn, cursor, sql, params, context, many) -> None:
+        statements.append((getattr(local, "label", FIRST_STEP), sql, params))
+
+    event.listen(Engine, "before_cursor_execute", record)
     store = MarkedStore(Path(folder), mark)
     rss_before = memory_mb("VmRSS")
     mark(FIRST_STEP)
