@@ -420,6 +420,15 @@ def plan_cutoff(meta: dict | None, now: datetime, late_hours: int, deadlines: De
     return agg.Cutoff(request, review).then(following)
 
 
+def previous_frames(store, version: int) -> dict[str, pd.DataFrame] | None:
+    """The frames of a snapshot version to merge into: None when the store's current version is no longer that
+    one, or lacks a frame of KEYS."""
+    snap = store.current()
+    if snap is None or snap.version != version or not all(name in snap.frames for name in KEYS):
+        return None
+    return snap.frames
+
+
 def refresh(
     sources: Sources,
     store,
@@ -449,20 +458,28 @@ def refresh(
             log.info("another refresh is running; skipped")
             return None
         started = time.perf_counter()
-        last = store.current()
-        previous = None if full else last
-        usable = (previous is not None and all(name in previous.frames for name in KEYS)
-                  and previous.meta.get("deadlines") == deadlines.fingerprint()
-                  and previous.meta.get("layout") == LAYOUT)
-        cutoff = plan_cutoff(previous.meta if usable else None, now, late_hours, deadlines)
+        head = store.current_meta()
+        last_meta = head[1] if head else {}
+        usable = (not full and head is not None and last_meta.get("deadlines") == deadlines.fingerprint()
+                  and last_meta.get("layout") == LAYOUT)
+        cutoff = plan_cutoff(last_meta if usable else None, now, late_hours, deadlines)
         try:
-            fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
+            # the previous version's frames are read while the sources answer (only its meta plans the cutoff)
+            with ThreadPoolExecutor(1, thread_name_prefix="refresh-previous") as loader:
+                pending = loader.submit(previous_frames, store, head[0]) if usable else None
+                fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
+                previous = pending.result() if pending is not None else None
+            if usable and previous is None:  # not the version planned from, or a frame missing: full instead
+                log.warning("the previous snapshot cannot be merged into; refreshing in full",
+                            extra={"event": "refresh_full_instead"})
+                cutoff = plan_cutoff(None, now, late_hours, deadlines)
+                fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
         except SourceError as exc:
             log.warning("refresh failed, keeping the last good snapshot: %s", exc,
                         extra={"event": "refresh_failed", "reason": str(exc)[:300]})
             store.record_failure(str(exc), now.isoformat(sep=" "))
             return None
-        frames = build_snapshot_frames(fresh, previous.frames if usable else None, cutoff)
+        frames = build_snapshot_frames(fresh, previous, cutoff)
         meta = {
             "kind": "full" if cutoff.full else "incremental",
             "watermark": now.isoformat(),
@@ -478,7 +495,7 @@ def refresh(
         events = []
         if alert_rules is not None:
             found = wall_model.alerts(wall_model.unit_status(frames, now, deadlines.rectify), **alert_rules)
-            meta["alerts"], events = wall_model.track(last.meta.get("alerts", []) if last else [], found, now)
+            meta["alerts"], events = wall_model.track(last_meta.get("alerts", []), found, now)
         version = store.publish(frames, as_of=now.isoformat(sep=" "), meta=meta)
         log.info("published version %s (%s, %.2f s)", version, meta["kind"], meta["duration_s"],
                  extra={"event": "refresh_published", "version": version, "kind": meta["kind"],

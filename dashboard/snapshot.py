@@ -147,6 +147,11 @@ class InProcessStore:
         """The current snapshot, or None before the first publish."""
         return self._current
 
+    def current_meta(self) -> tuple[int, dict] | None:
+        """The current version and its meta (as_of apart), without its frames; None before the first publish."""
+        snap = self._current
+        return None if snap is None else (snap.version, dict(snap.meta))
+
     def record_failure(self, reason: str, at: str) -> None:
         """Remember why the last refresh failed (cleared by the next publish)."""
         since = self._failure["since"] if self._failure else at
@@ -217,6 +222,18 @@ class LocalStore:
             return int((self.folder / "current").read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return None
+
+    def current_meta(self) -> tuple[int, dict] | None:
+        """The current version and its meta (as_of apart), without decoding its frames."""
+        version = self.current_version()
+        if version is None:
+            return None
+        try:
+            meta = json.loads((self._dir(version) / "meta.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None  # pruned meanwhile
+        meta.pop("as_of", None)
+        return version, meta
 
     def current(self) -> Snapshot | None:
         """The current snapshot read from its folder."""
@@ -318,6 +335,18 @@ class RedisStore:
         """The current version (one GET), or None before the first publish."""
         value = self.client.get(self._key("current"))
         return int(value) if value is not None else None
+
+    def current_meta(self) -> tuple[int, dict] | None:
+        """The current version and its meta (as_of apart), without reading its frames."""
+        version = self.current_version()
+        if version is None:
+            return None
+        raw = self.client.hget(self._key("snap", version), "meta")
+        if raw is None:
+            return None
+        meta = json.loads(raw)
+        meta.pop("as_of", None)
+        return version, meta
 
     def current(self) -> Snapshot | None:
         """The current snapshot read whole from one version's hash."""

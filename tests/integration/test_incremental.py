@@ -250,3 +250,23 @@ def test_a_wider_late_window_makes_the_next_refresh_full(base, tmp_path, city):
     wider = refresh(sources, store, city, later + timedelta(hours=1), deadlines=RULES, late_hours=96)
     sources.dispose()
     assert wider is not None and store.current().meta["kind"] == "full"
+
+
+def test_a_snapshot_missing_a_frame_is_refreshed_in_full(base, tmp_path, city):
+    """The cutoff is planned from the previous snapshot's meta while its frames are read; when the frames turn out
+    unfit to merge into (here one is missing), the refresh runs in full instead, and publishes what a full
+    refresh does."""
+    for file in base.glob("*.sqlite"):
+        shutil.copy(file, tmp_path / file.name)
+    sources = sqlite_sources(tmp_path)
+    store = InProcessStore()
+    first = run(sources, store, city, NOW1)
+    store.publish({name: frame for name, frame in first.frames.items() if name != "proc_item_month"},
+                  first.as_of, first.meta)
+    later = NOW1 + timedelta(hours=6)
+    after = run(sources, store, city, later)
+    full = run(sources, InProcessStore(), city, later, full=True)
+    sources.dispose()
+    assert after.meta["kind"] == "full" and set(after.frames) == set(full.frames)
+    for name in full.frames:
+        assert_frame_equal(after.frames[name], full.frames[name], obj=name)
