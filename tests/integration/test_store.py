@@ -30,6 +30,7 @@ def frames(n: int) -> dict[str, pd.DataFrame]:
 def test_publish_and_read_back(store):
     assert store.current_version() is None and store.current() is None
     v1 = store.publish(frames(1), as_of="2026-11-22T00:00:00+00:00", meta={"rows": 10})
+    assert store.current_meta() == (v1, {"rows": 10})
     v2 = store.publish(frames(2), as_of="2026-11-22T01:00:00+00:00")
     assert v2 == v1 + 1 and store.current_version() == v2
     snap = store.current()
@@ -62,6 +63,7 @@ def test_stored_frames_are_compressed_and_read_back_equal(tmp_path, redis_url, r
     assert len(redis.client.hget(redis._key("snap", version), "frame:req_day")) < uncompressed / 5
     for read in (local.current(), redis.current()):
         assert_frame_equal(read.frames["req_day"], frame)
+    assert local.current_meta() == (local.current_version(), {})
 
 
 def test_reader_keeps_frames_until_the_version_changes(store):
