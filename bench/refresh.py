@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta
-from itertools import pairwise
+from itertools import groupby, pairwise
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, func, insert, literal, select
@@ -97,8 +97,8 @@ class MarkedStore(LocalStore):
 def step_seconds(marks: list[tuple[str, float]]) -> dict[str, float]:
     """Seconds from each mark to the next, by the label of the first; the marks of the reads (made from the
     read threads, in any order) are one step from the first of them to the next mark after them."""
-    steps = [(READ_STEP if label in READS else label, at) for label, at in marks]
-    steps = [mark for i, mark in enumerate(steps) if i == 0 or mark[0] != READ_STEP or steps[i - 1][0] != READ_STEP]
+    steps = [next(run) for _, run in groupby(((READ_STEP if label in READS else label, at) for label, at in marks),
+                                             key=lambda mark: mark[0])]
     return {label: later - at for (label, at), (_, later) in pairwise(steps)}
 
 

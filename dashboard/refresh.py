@@ -463,13 +463,14 @@ def refresh(
         usable = (not full and head is not None and last_meta.get("deadlines") == deadlines.fingerprint()
                   and last_meta.get("layout") == LAYOUT)
         cutoff = plan_cutoff(last_meta if usable else None, now, late_hours, deadlines)
+        merging = not cutoff.full  # a full cutoff needs no previous frames (no heads kept, a wider late window)
         try:
             # the previous version's frames are read while the sources answer (only its meta plans the cutoff)
             with ThreadPoolExecutor(1, thread_name_prefix="refresh-previous") as loader:
-                pending = loader.submit(previous_frames, store, head[0]) if usable else None
+                pending = loader.submit(previous_frames, store, head[0]) if merging else None
                 fresh = aggregate(sources, city.codes, now, cutoff, deadlines, progress)
                 previous = pending.result() if pending is not None else None
-            if usable and previous is None:  # not the version planned from, or a frame missing: full instead
+            if merging and previous is None:  # not the version planned from, or a frame missing: full instead
                 log.warning("the previous snapshot cannot be merged into; refreshing in full",
                             extra={"event": "refresh_full_instead"})
                 cutoff = plan_cutoff(None, now, late_hours, deadlines)

@@ -97,7 +97,8 @@ def _close_gate() -> None:
 # Arrow's own buffer compression for stored frames (read back transparently, whatever a version was written
 # with): the count columns are small integers in 8 bytes and the keys repeat, so a 10M-row city's snapshot is
 # 6.4 MB instead of 76 MB. Writing it costs about as much as the uncompressed bytes did (the file write shrinks),
-# reading it back 0.05 s more per worker load at 10M; Redis moves and holds 12x fewer bytes (docs/benchmarks.md).
+# reading it back about 0.06 s more per worker load at 10M (27 -> 88 ms); Redis moves and holds 12x fewer bytes
+# (docs/benchmarks.md).
 FRAME_COMPRESSION = "zstd"
 
 
@@ -229,11 +230,15 @@ class LocalStore:
         if version is None:
             return None
         try:
-            meta = json.loads((self._dir(version) / "meta.json").read_text(encoding="utf-8"))
+            meta = self._meta(version)
         except FileNotFoundError:
             return None  # pruned meanwhile
         meta.pop("as_of", None)
         return version, meta
+
+    def _meta(self, version: int) -> dict:
+        """The meta of a version's folder, as_of included (FileNotFoundError once pruned)."""
+        return json.loads((self._dir(version) / "meta.json").read_text(encoding="utf-8"))
 
     def current(self) -> Snapshot | None:
         """The current snapshot read from its folder."""
@@ -242,7 +247,7 @@ class LocalStore:
             return None
         folder = self._dir(version)
         try:
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            meta = self._meta(version)
             frames = {p.stem: decode_frame(p.read_bytes()) for p in folder.glob("*.arrow")}
         except FileNotFoundError:
             return None  # pruned between the two reads; the caller reads again

@@ -182,7 +182,6 @@ def _iso_key_mysql(element, compiler, **kw):  # the month key is 'YYYY-MM' text 
     return compiler.process(func.date_format(element.key, "%Y-%m-%d"), **kw)
 
 
-
 def id_in(column, ids, dialect: str):
     """`column IN (ids)`, ids a one-column SELECT: the rows of some id groups, read through the id's index.
 
