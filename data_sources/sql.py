@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.regions import City
 from dashboard.sources import SOURCES, SourceError, Sources
-from data_sources import quality
+from data_sources import copyread, quality
 from data_sources.mapping import Mapping, build_canonical, check_mapping, optional_review_columns
 from data_sources.schema import METADATA
 
@@ -187,7 +187,8 @@ class SqlSources(Sources):
 
         def run() -> pd.DataFrame:
             with self.engine(self.source_of(table)).connect() as conn:
-                return quality.result_frame(conn.execute(statement))
+                copied = copyread.copied_frame(conn, statement) if copyread.copyable(conn, statement) else None
+                return quality.result_frame(conn.execute(statement)) if copied is None else copied
 
         return self._guarded(run)
 
