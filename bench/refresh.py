@@ -149,7 +149,8 @@ def refresh_in_child(url: str, folder: Path, now: datetime, full: bool) -> dict:
 
 def run_bare(url: str, statements: list[tuple[str, str, object]]) -> dict[str, float]:
     """Seconds per label for the engine to run each (label, SQL text, parameters) and hand over every row, bare:
-    a raw DBAPI cursor, rows fetched as tuples, no SQLAlchemy result handling, no pandas."""
+    a raw DBAPI cursor, rows fetched as tuples (a COPY's CSV read and dropped), no SQLAlchemy result handling,
+    no pandas."""
     engine = create_engine(url, connect_args=connect_args(url))  # the refresh's own session settings
     raw = engine.raw_connection()
     seconds: dict[str, float] = {}
@@ -157,11 +158,13 @@ def run_bare(url: str, statements: list[tuple[str, str, object]]) -> dict[str, f
         cursor = raw.cursor()
         for label, sql, params in statements:
             start = time.perf_counter()
-            if params is None:
-                cursor.execute(sql)
+            if sql.startswith("COPY "):  # a result the refresh read through COPY (data_sources.copyread)
+                with cursor.copy(sql) as copy:
+                    for _ in copy:
+                        pass
             else:
-                cursor.execute(sql, params)
-            cursor.fetchall()
+                cursor.execute(sql) if params is None else cursor.execute(sql, params)
+                cursor.fetchall()
             seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
         cursor.close()
         raw.rollback()

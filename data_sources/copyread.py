@@ -47,11 +47,17 @@ def copied_frame(conn, statement) -> pd.DataFrame | None:
     driver = conn.connection.driver_connection
     # the parameters bound by psycopg itself, client-side (COPY takes no server-side parameters)
     query = psycopg.ClientCursor(driver).mogrify(str(compiled), compiled.params)
+    sql = f"COPY ({query}) TO STDOUT (FORMAT csv)"
     buffer = io.BytesIO()
     try:
-        with driver.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
-            for block in copy:
-                buffer.write(block)
+        with driver.cursor() as cursor:
+            # the connection's cursor-execute listeners see the COPY as they see SQLAlchemy's own executions
+            # (the refresh benchmark records and replays statements through them)
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, None, None, False)
+            with cursor.copy(sql) as copy:
+                for block in copy:
+                    buffer.write(block)
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, None, None, False)
     except psycopg.Error as exc:  # as SQLAlchemy would raise it from execute(): the caller's errors stay one kind
         if driver.closed:
             conn.invalidate(exc)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, Numeric, String, Table, cast, func, literal, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, Numeric, String, Table, cast, event, func, literal, select
 
 from dashboard.sources import SourceError
 from data_sources import copyread, quality
@@ -57,10 +57,13 @@ def test_a_grouped_statement_reads_the_same_through_copy_as_through_tuples(postg
         .order_by(t.c.name)
     )
     engine = sources.engine("services")
+    seen = []  # statement listeners (the refresh benchmark records through them) see the COPY too
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: seen.append(sql))
     with engine.connect() as conn:
         assert copyread.copyable(conn, stmt)
         copied = copyread.copied_frame(conn, stmt)
         tuples = quality.result_frame(conn.execute(stmt))
+    assert seen[0].startswith("COPY (SELECT") and "'2026-11-02" in seen[0] and "'no such'" in seen[0]
     assert copied is not None and list(copied.columns) == ["name", "rows", "n_sum", "x_max", "part"]
     assert _values(copied) == _values(tuples)
     names = list(copied["name"])
