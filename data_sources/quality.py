@@ -101,8 +101,13 @@ def classified(sources, table: str, codes, now: datetime, restrict=None):
     if restrict is not None or dialect not in RANK_REPEATED_ONLY:
         return _ranked(f, spec, names, true()).subquery(f"{table}_classified")
     keys = spec["id"]
-    repeated = (select(*(c[k] for k in keys)).where(*(c[k].is_not(None) for k in keys))
-                .group_by(*(c[k] for k in keys)).having(func.count() > 1)
+    ids = select(*(c[k] for k in keys)).where(*(c[k].is_not(None) for k in keys))
+    if dialect == "postgresql":
+        # counted in id order: PostgreSQL otherwise hashes every id of a table of 1M rows (0.8 s, spilling
+        # batches) where a group aggregate over the id index takes 0.27 s; at 10M it groups in order either way
+        ids = select(*ids.order_by(*(c[k] for k in keys)).subquery(f"{table}_ids").c)
+    id_keys = list(ids.selected_columns)
+    repeated = (ids.group_by(*id_keys).having(func.count() > 1)
                 .cte(f"{table}_repeated_ids").prefix_with("MATERIALIZED", dialect="postgresql"))
     known = and_(*(f[k].is_not(None) for k in keys))
     twice = exists().where(*(repeated.c[k] == f[k] for k in keys))
