@@ -16,20 +16,39 @@ def scaled(values: pd.Series, higher_is_better: bool) -> pd.Series:
     return score if higher_is_better else 100 - score
 
 
-def dimension_scores(table: pd.DataFrame) -> pd.DataFrame:
-    """Per unit (rows of `table`, one per unit) the mean scaled score of each dimension's composite metrics."""
+def scaled_by_period(values: pd.Series, higher_is_better: bool) -> pd.Series:
+    """`scaled` within each period of a series indexed by period and unit, for every period at once."""
+    periods = values.groupby(level="period", sort=False)
+    lo, hi = periods.transform("min"), periods.transform("max")
+    score = (values - lo) / (hi - lo) * 100
+    score = score if higher_is_better else 100 - score
+    flat = lo.isna() | (hi == lo)  # a period whose values are all missing or all equal: 50 where present
+    return score.where(~flat, values.where(values.isna(), 50.0))
+
+
+def dimension_scores(table: pd.DataFrame, by_period: bool = False) -> pd.DataFrame:
+    """Per unit (rows of `table`, one per unit) the mean scaled score of each dimension's composite metrics;
+    with `by_period`, per row of a table of every period (scaled within each period)."""
+    scale = scaled_by_period if by_period else scaled
     out = {}
     for dim in DIMENSIONS:
         metrics = [m for m in CATALOGUE.values() if m.dimension == dim and m.composite and m.key in table]
         if metrics:
-            scores = pd.concat([scaled(table[m.key], m.higher_is_better) for m in metrics], axis=1)
+            scores = pd.concat([scale(table[m.key], m.higher_is_better) for m in metrics], axis=1)
             out[dim] = scores.mean(axis=1, skipna=True)
     return pd.DataFrame(out, index=table.index)
 
 
-def composite(table: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+def composite_by_period(table: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """`composite` of every period of a metric table (indexed by period and unit) at once: the same numbers as
+    composite(table.xs(period, level="period")) for each period, computed in one pass per version instead of
+    one per period asked (docs/benchmarks.md, cold answers)."""
+    return composite(table, weights, by_period=True)
+
+
+def composite(table: pd.DataFrame, weights: dict[str, float] | None = None, by_period: bool = False) -> pd.DataFrame:
     """Dimension scores and the weighted composite (weights renormalised over the dimensions a unit has)."""
-    dims = dimension_scores(table)
+    dims = dimension_scores(table, by_period)
     w = pd.Series({d: (weights or {}).get(d, 1.0) for d in dims.columns}, dtype="float64")
     present = dims.notna()
     weighted = dims.fillna(0).mul(w, axis=1).sum(axis=1)

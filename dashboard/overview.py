@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard import balance
-from dashboard.composite import composite, ranking
+from dashboard.composite import composite_by_period, ranking
 from dashboard.metrics import CATALOGUE, CITY, COVERED
 
 # Counts whose size mostly reflects a unit's size: balance indices are computed unweighted for these.
@@ -71,14 +71,17 @@ def previous_period(periods: list[str], period: str) -> str | None:
     return periods[i - 1] if i > 0 else None
 
 
-def unit_composite(table: pd.DataFrame, period: str, weights: dict | None = None) -> pd.DataFrame:
-    """Per unit (the city's row left out) the dimension scores and the composite of one period of a metric table:
-    every metric scaled across the table's rows of that period (the overview's composite, for any granularity)."""
-    return composite(table.xs(period, level="period"), weights).drop(index=CITY, errors="ignore")
+def unit_composite(composites: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Per unit (the city's row left out) the dimension scores and the composite of one period, from
+    composite_by_period of a metric table: every metric scaled across the table's rows of that period (the
+    overview's composite, for any granularity)."""
+    return composites.xs(period, level="period").drop(index=CITY, errors="ignore")
 
 
-def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, weights: dict | None = None):
-    """The overview for a metric and period; `table` is metrics.metric_table for one granularity."""
+def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, weights: dict | None = None,
+          composites: pd.DataFrame | None = None):
+    """The overview for a metric and period; `table` is metrics.metric_table for one granularity, `composites`
+    its composite_by_period with `weights` (computed here when not given)."""
     if metric not in CATALOGUE:
         raise KeyError(metric)
     periods = sorted(table.index.get_level_values("period").unique())
@@ -98,12 +101,13 @@ def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, we
         else pd.DataFrame({"population_share": [], "value_share": []}, dtype="float64")
     )
 
-    scores = composite(current, weights)
+    composites = composite_by_period(table, weights) if composites is None else composites
+    scores = composites.xs(period, level="period")
     units_scores = scores.drop(index=CITY, errors="ignore")
     before = previous_period(periods, period)
     previous = None
     if before is not None:
-        previous = unit_composite(table, before, weights)
+        previous = unit_composite(composites, before)
     ranks = ranking(units_scores["composite"], previous["composite"] if previous is not None else None)
     comp = units_scores.join(ranks[["rank", "change"]])
     city_profile = scores.loc[CITY] if CITY in scores.index else pd.Series(dtype="float64")

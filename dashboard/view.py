@@ -18,6 +18,7 @@ from functools import cached_property
 import pandas as pd
 
 from dashboard.access import AccessDenied
+from dashboard.composite import composite_by_period
 from dashboard.metrics import metric_table
 from dashboard.regions import City
 from dashboard.snapshot import Snapshot
@@ -158,3 +159,8 @@ class View:
             ("metric_table", granularity),
             lambda v: metric_table(v.frames, granularity, v.as_of, v.rectify, v.deadlines.visit),
         )
+
+    def composite_table(self, granularity: str) -> pd.DataFrame:
+        """The composite index of every period of metric_table(granularity), with this view's weights."""
+        return self.memo(("composite_table", granularity),
+                         lambda v: composite_by_period(v.metric_table(granularity), v.weights))

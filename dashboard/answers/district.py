@@ -25,7 +25,6 @@ import pandas as pd
 
 from dashboard.aggregation import CHANNELS, HOUR_EDGES, ONLINE
 from dashboard.answers import Answer, provenance
-from dashboard.composite import composite
 from dashboard.errors import BadInput
 from dashboard.metrics import CITY, COUNT_RATIOS, DIMENSIONS, hist_quantiles, latest_complete, periods
 from dashboard.view import View
@@ -569,8 +568,7 @@ def composite_profile(view: View, p: DistrictParams) -> Answer:
     def build(v: View):
         if period is None:
             return pd.DataFrame(columns=["dimension", "unit", "group_median", "city"])
-        scores = v.memo(("district_composite_scores", period),
-                        lambda w: composite(w.metric_table("month").xs(period, level="period"), w.weights))
+        scores = v.composite_table("month").xs(period, level="period")
         groups = v.frames["units"].set_index("code")["group"]
         peers = [u for u in groups.index[groups == groups[p.code]] if u in scores.index]
         dims = [*DIMENSIONS, "composite"]

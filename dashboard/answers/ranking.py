@@ -96,10 +96,11 @@ def city_standing(view: View, quarter: str) -> pd.DataFrame:
         table = v.metric_table("quarter")
         offered = set(periods(table))
         codes = list(v.city.codes)
-        now = unit_composite(table, quarter, v.weights)["composite"].reindex(codes)
+        composites = v.composite_table("quarter")
+        now = unit_composite(composites, quarter)["composite"].reindex(codes)
         before = previous_quarter(quarter)
         if before in offered:
-            previous = unit_composite(table, before, v.weights)["composite"].reindex(codes)
+            previous = unit_composite(composites, before)["composite"].reindex(codes)
             previous_rank = ranking(previous)["rank"].reindex(codes)
         else:
             previous = previous_rank = pd.Series(float("nan"), index=codes, dtype="float64")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from dashboard.composite import composite, ranking, scaled
+from dashboard.composite import composite, composite_by_period, ranking, scaled
 
 TABLE = pd.DataFrame(
     {
@@ -50,3 +50,22 @@ def test_ranking_and_change():
     table = ranking(now, before)
     assert table.index.tolist() == ["b", "a", "c"]
     assert table["rank"].tolist() == [1.0, 2.0, 3.0] and table["change"].tolist() == [1.0, -1.0, 0.0]
+
+
+def test_every_period_at_once_scores_each_period_as_alone():
+    """composite_by_period, built once per version, gives each period the numbers composite gives that period's
+    rows alone: scaled within the period (not across periods), 50 where a period's values are all equal, missing
+    where they are all missing."""
+    flat = TABLE.assign(online_share=[0.3, 0.3, 0.3], bad_rate=[None, None, None])  # all equal; all missing
+    shifted = TABLE * 10  # another scale: scaled within its own period it scores as TABLE does
+    table = pd.concat({"2026-01": TABLE, "2026-02": flat, "2026-03": shifted}, names=["period"])
+    table = table.swaplevel().sort_index(level="unit", sort_remaining=False)  # units first, as metric tables are
+    weights = {"service": 2.0}
+    every = composite_by_period(table, weights)
+    for period in ("2026-01", "2026-02", "2026-03"):
+        assert_frame_equal(every.xs(period, level="period"), composite(table.xs(period, level="period"), weights),
+                           check_exact=True)
+    second = every.xs("2026-02", level="period")
+    assert second["service"].tolist() == [75.0, 25.0, 50.0]  # online_share all equal: 50 beside median_hours
+    assert second["satisfaction"].tolist() == [100.0, 0.0, 0.0]  # bad_rate all missing: mean_score alone
+    assert_frame_equal(every.xs("2026-03", level="period"), every.xs("2026-01", level="period"))
