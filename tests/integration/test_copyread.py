@@ -52,7 +52,7 @@ def test_a_grouped_statement_reads_the_same_through_copy_as_through_tuples(postg
     stmt = (
         select(t.c.name, func.count().label("rows"), func.sum(t.c.n).label("n_sum"), func.max(t.c.x).label("x_max"),
                literal("part").label("part"))
-        .where(t.c.at >= since, t.c.name.not_in(["NULL", "no such"]) | t.c.name.is_(None))
+        .where(t.c.at >= since, t.c.name.not_in(["N", "no such"]) | t.c.name.is_(None))
         .group_by(t.c.name)
         .order_by(t.c.name)
     )
@@ -67,9 +67,9 @@ def test_a_grouped_statement_reads_the_same_through_copy_as_through_tuples(postg
     assert copied is not None and list(copied.columns) == ["name", "rows", "n_sum", "x_max", "part"]
     assert _values(copied) == _values(tuples)
     names = list(copied["name"])
-    assert len(copied) == len(AWKWARD) - 2 + 1  # the first day and the text "NULL" left out, the NULL name in
-    assert "" in names and "two\nlines" in names and 'say "hi"' in names and "\\N" in names  # text kept as is
-    assert pd.isna(names[-1])  # the NULL name: missing, not the text "NULL" or ""
+    assert len(copied) == len(AWKWARD) - 2 + 1  # the first day and "N" left out, the NULL name in
+    assert {"", "two\nlines", 'say "hi"', "\\N", "NULL", "a,b", " lead"} <= set(names[:-1])  # text kept as is
+    assert pd.isna(names[-1]) and "N" not in names  # the NULL name: missing, not the text "NULL" or ""
     assert copied["rows"].dtype == "int64"
 
 
