@@ -187,7 +187,7 @@ class SqlSources(Sources):
 
         def run() -> pd.DataFrame:
             with self.engine(self.source_of(table)).connect() as conn:
-                copied = copyread.copied_frame(conn, statement) if copyread.copyable(conn, statement) else None
+                copied = copyread.copied_frame(conn, statement)
                 return quality.result_frame(conn.execute(statement)) if copied is None else copied
 
         return self._guarded(run)
