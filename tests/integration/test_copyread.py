@@ -189,3 +189,13 @@ def test_refreshed_snapshots_are_the_same_read_through_copy_or_as_tuples(postgre
         assert copied.meta["kind"] == tuples.meta["kind"] and copied.frames.keys() == tuples.frames.keys()
         for name in copied.frames:
             assert_frame_equal(copied.frames[name], tuples.frames[name], check_exact=True, obj=name)
+
+
+def test_a_connection_lost_during_copy_is_a_source_error_and_the_next_read_reconnects(postgres_rows):
+    sources, t = postgres_rows
+    sent = copies(sources.engine("services"))
+    suicide = select(cast(func.pg_terminate_backend(func.pg_backend_pid()), Integer).label("gone"))
+    with pytest.raises(SourceError, match="source query failed: .*terminat"):
+        sources.read("service_request", suicide)
+    assert sent[0].startswith("COPY (")
+    assert sources.read("service_request", select(func.count().label("rows")).select_from(t))["rows"].tolist() == [11]
