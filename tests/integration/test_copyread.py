@@ -195,7 +195,7 @@ def test_a_connection_lost_during_copy_is_a_source_error_and_the_next_read_recon
     sources, t = postgres_rows
     sent = copies(sources.engine("services"))
     suicide = select(cast(func.pg_terminate_backend(func.pg_backend_pid()), Integer).label("gone"))
-    with pytest.raises(SourceError, match="source query failed: .*terminat"):
+    with pytest.raises(SourceError, match=r"source query failed: .*terminat"):
         sources.read("service_request", suicide)
     assert sent[0].startswith("COPY (")
     assert sources.read("service_request", select(func.count().label("rows")).select_from(t))["rows"].tolist() == [11]
