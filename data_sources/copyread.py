@@ -3,7 +3,7 @@
 The refresh's grouped statements return hundreds of thousands of rows (a 1M-request full refresh: 520,000
 request rows of 17 columns). Fetched as tuples, psycopg makes a Python object of every value and pandas infers
 each column's type from them: 1.2 s of the request statement's 4.7 s at 1M. `COPY (statement) TO STDOUT` sends
-the same rows as CSV text, which pyarrow parses in C++ with the column types the statement declares: 0.3 s
+the same rows as CSV text, which pyarrow parses in C++ with the column types the statement declares: 0.3-0.6 s
 (docs/benchmarks.md). Only statements whose every column is text or a number take this path; the others (dates,
 booleans, other drivers and engines), and a result whose text does not parse as the declared types, are read as
 tuples (data_sources.quality.result_frame).
