@@ -163,7 +163,10 @@ def run_bare(url: str, statements: list[tuple[str, str, object]]) -> dict[str, f
                     for _ in copy:
                         pass
             else:
-                cursor.execute(sql) if params is None else cursor.execute(sql, params)
+                if params is None:
+                    cursor.execute(sql)
+                else:
+                    cursor.execute(sql, params)
                 cursor.fetchall()
             seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
         cursor.close()

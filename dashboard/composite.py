@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from dashboard.metrics import CATALOGUE, DIMENSIONS
 
 
-def scaled(values: pd.Series, higher_is_better: bool) -> pd.Series:
-    """Min-max scale across units to 0-100 (100 = best); all equal gives 50; missing stays missing."""
-    lo, hi = values.min(), values.max()
-    if pd.isna(lo) or hi == lo:
-        return values.where(values.isna(), 50.0)
-    score = (values - lo) / (hi - lo) * 100
-    return score if higher_is_better else 100 - score
-
-
-def scaled_by_period(values: pd.Series, higher_is_better: bool) -> pd.Series:
-    """`scaled` within each period of a series indexed by period and unit, for every period at once."""
-    periods = values.groupby(level="period", sort=False)
-    lo, hi = periods.transform("min"), periods.transform("max")
+def scaled(values: pd.Series, higher_is_better: bool, by: str | None = None) -> pd.Series:
+    """Min-max scale across units to 0-100 (100 = best); all equal gives 50; missing stays missing. With `by`
+    (an index level, "period"), within each of its values, every period at once."""
+    groups = values.groupby(level=by, sort=False) if by else values.groupby(np.zeros(len(values)), sort=False)
+    lo, hi = groups.transform("min"), groups.transform("max")
     score = (values - lo) / (hi - lo) * 100
     score = score if higher_is_better else 100 - score
-    flat = lo.isna() | (hi == lo)  # a period whose values are all missing or all equal: 50 where present
+    flat = lo.isna() | (hi == lo)  # all missing or all equal: 50 where present
     return score.where(~flat, values.where(values.isna(), 50.0))
 
 
-def dimension_scores(table: pd.DataFrame, by_period: bool = False) -> pd.DataFrame:
+def dimension_scores(table: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Per unit (rows of `table`, one per unit) the mean scaled score of each dimension's composite metrics;
-    with `by_period`, per row of a table of every period (scaled within each period)."""
-    scale = scaled_by_period if by_period else scaled
+    with `by` ("period"), per row of a table of every period, scaled within each period."""
     out = {}
     for dim in DIMENSIONS:
         metrics = [m for m in CATALOGUE.values() if m.dimension == dim and m.composite and m.key in table]
         if metrics:
-            scores = pd.concat([scale(table[m.key], m.higher_is_better) for m in metrics], axis=1)
+            scores = pd.concat([scaled(table[m.key], m.higher_is_better, by) for m in metrics], axis=1)
             out[dim] = scores.mean(axis=1, skipna=True)
     return pd.DataFrame(out, index=table.index)
 
@@ -43,12 +35,12 @@ def composite_by_period(table: pd.DataFrame, weights: dict[str, float] | None = 
     """`composite` of every period of a metric table (indexed by period and unit) at once: the same numbers as
     composite(table.xs(period, level="period")) for each period, computed in one pass per version instead of
     one per period asked (docs/benchmarks.md, cold answers)."""
-    return composite(table, weights, by_period=True)
+    return composite(table, weights, by="period")
 
 
-def composite(table: pd.DataFrame, weights: dict[str, float] | None = None, by_period: bool = False) -> pd.DataFrame:
+def composite(table: pd.DataFrame, weights: dict[str, float] | None = None, by: str | None = None) -> pd.DataFrame:
     """Dimension scores and the weighted composite (weights renormalised over the dimensions a unit has)."""
-    dims = dimension_scores(table, by_period)
+    dims = dimension_scores(table, by)
     w = pd.Series({d: (weights or {}).get(d, 1.0) for d in dims.columns}, dtype="float64")
     present = dims.notna()
     weighted = dims.fillna(0).mul(w, axis=1).sum(axis=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
@@ -16,10 +15,10 @@ def one_malloc_arena() -> bool:
     PostgreSQL: 828-834 MiB, against 703-709 with one read at a time and 693-701 with two and one arena;
     docs/benchmarks.md). glibc fixes its arena limit when a second thread first allocates, so this runs when the
     package is imported, before numpy or pyarrow start their threads: `python -m dashboard` imports this package
-    first."""
-    name = ctypes.util.find_library("c")
+    first. mallopt is looked up in the C library the process has loaded (ctypes.util.find_library would run
+    ldconfig in a subprocess on every import)."""
     try:
-        mallopt = ctypes.CDLL(name).mallopt if name else None
-    except (OSError, AttributeError):
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc: no mallopt to call
         return False
-    return mallopt is not None and mallopt(M_ARENA_MAX, 1) == 1
+    return mallopt(M_ARENA_MAX, 1) == 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard import balance
-from dashboard.composite import composite_by_period, ranking
+from dashboard.composite import ranking
 from dashboard.metrics import CATALOGUE, CITY, COVERED
 
 # Counts whose size mostly reflects a unit's size: balance indices are computed unweighted for these.
@@ -78,10 +78,9 @@ def unit_composite(composites: pd.DataFrame, period: str) -> pd.DataFrame:
     return composites.xs(period, level="period").drop(index=CITY, errors="ignore")
 
 
-def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, weights: dict | None = None,
-          composites: pd.DataFrame | None = None):
+def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, composites: pd.DataFrame):
     """The overview for a metric and period; `table` is metrics.metric_table for one granularity, `composites`
-    its composite_by_period with `weights` (computed here when not given)."""
+    its dashboard.composite.composite_by_period."""
     if metric not in CATALOGUE:
         raise KeyError(metric)
     periods = sorted(table.index.get_level_values("period").unique())
@@ -101,7 +100,6 @@ def build(table: pd.DataFrame, units: pd.DataFrame, metric: str, period: str, we
         else pd.DataFrame({"population_share": [], "value_share": []}, dtype="float64")
     )
 
-    composites = composite_by_period(table, weights) if composites is None else composites
     scores = composites.xs(period, level="period")
     units_scores = scores.drop(index=CITY, errors="ignore")
     before = previous_period(periods, period)

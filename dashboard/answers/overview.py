@@ -115,7 +115,7 @@ def model(view: View, p: OverviewParams) -> overview.OverviewModel:
     return view.memo(
         ("overview", p.metric, p.period),
         # city-level aggregates (balance, ranks, composite scale) take every unit; rows shown are cut to the scope
-        lambda v: overview.build(v.metric_table(p.granularity), v.frames["units"], p.metric, p.period, v.weights,
+        lambda v: overview.build(v.metric_table(p.granularity), v.frames["units"], p.metric, p.period,
                                  v.composite_table(p.granularity)),
     )
 

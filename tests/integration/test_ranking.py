@@ -23,6 +23,7 @@ from callbacks.overview import sync_overview_url, update_quarterly_ranking
 from callbacks.router import render_page
 from dashboard import overview
 from dashboard.answers import ranking
+from dashboard.composite import composite_by_period
 from dashboard.errors import BadInput
 from dashboard.metrics import latest_complete_period, period_of, periods, quarter_of
 from layouts import ids
@@ -189,7 +190,8 @@ def test_the_change_since_the_previous_quarter(view):
 
 def test_the_index_is_the_overviews_composite_for_the_quarter(view):
     table = view.metric_table("quarter")
-    built = overview.build(table, view.frames["units"], "online_share", "2026-Q2", view.weights).composite
+    built = overview.build(table, view.frames["units"], "online_share", "2026-Q2",
+                           composite_by_period(table, view.weights)).composite
     rows = ranking.quarterly_ranking(view, ranking.parse(view, "2026-Q2")).rows.set_index("code")
     for code, value in built["composite"].items():
         assert rows.loc[code, "composite"] == pytest.approx(value, abs=1e-12)
